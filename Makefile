@@ -1,0 +1,57 @@
+# The verbs people type. Every target installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PERIOD ?= 202411
+DOMAINS ?= annuity_performance
+DATA_DIR ?= data
+ROWS ?= 200
+EXECUTE ?=
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup demo etl test lint docs bench clean db-stop help
+
+help:
+	@echo "make demo    set up, start the embedded PostgreSQL, load a sample month, build the docs"
+	@echo "make test    set up and run the whole test suite"
+	@echo "make etl DOMAINS=a,b PERIOD=YYYYMM [EXECUTE=1] [DATA_DIR=data]"
+	@echo "make lint | docs | clean | db-stop"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/wdh db start
+	$(BIN)/wdh sample --period $(PERIOD) --rows $(ROWS) --data-dir $(DATA_DIR)
+	$(BIN)/wdh etl --domains $(DOMAINS) --period $(PERIOD) --data-dir $(DATA_DIR) --execute
+	$(BIN)/wdh docs
+
+etl: setup
+	$(BIN)/wdh etl --domains $(DOMAINS) --period $(PERIOD) --data-dir $(DATA_DIR) $(if $(EXECUTE),--execute,)
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check loader tests
+	$(BIN)/ruff format --check loader tests
+	$(BIN)/mypy
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
+
+docs: setup
+	$(BIN)/wdh docs
+
+db-stop: setup
+	$(BIN)/wdh db stop
+
+clean:
+	-test -x $(BIN)/wdh && $(BIN)/wdh db stop
+	rm -rf .wdh dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,53 @@
+{#- §0.4 numeric cleaning, split in two so each step is computed once per cell:
+    number_text() does steps 1–3 (placeholders, currency, separators) and yields text;
+    text_to_number() does steps 4–6 (percent, rate rule, parse, quantise) on that text. -#}
+
+{% macro number_text(expr) -%}
+    case
+        when {{ expr }} is null then null
+        when btrim({{ expr }}) in ('', '-', 'N/A', '无', '暂无', 'null', 'NULL', 'None')
+            or lower(btrim({{ expr }})) in ('', '-', '无', '暂无', 'null')
+            then null
+        else regexp_replace(normalize(btrim({{ expr }}), nfkc), '[¥$€£₽,[:space:]]', '', 'g')
+    end
+{%- endmacro %}
+
+{% macro is_number_text(text_expr) -%}
+    ({{ text_expr }} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?%?$')
+{%- endmacro %}
+
+{% macro text_to_number(text_expr, scale=4, is_rate=false) -%}
+    case
+        when {{ is_number_text(text_expr) }} then round(
+            case
+                when right({{ text_expr }}, 1) = '%' then left({{ text_expr }}, -1)::numeric / 100
+                {%- if is_rate %}
+                when abs({{ text_expr }}::numeric) > 1 then {{ text_expr }}::numeric / 100
+                {%- endif %}
+                else {{ text_expr }}::numeric
+            end,
+            {{ scale }}
+        )
+    end
+{%- endmacro %}
+
+{#- Convenience for one-off use: both steps on one expression. -#}
+{% macro clean_number(expr, scale=4, is_rate=false) -%}
+    (select {{ text_to_number('cleaned.number_text', scale, is_rate) }}
+     from (select {{ number_text(expr) }} as number_text) as cleaned)
+{%- endmacro %}
+
+{#- The first of `columns` whose cell is not a number (§0.4 step 5): its name
+    (part='column') or its raw text (part='value'). Expects `<column>__text` from
+    number_text() beside each raw column. -#}
+{% macro first_invalid_number(columns, part) -%}
+    coalesce(
+        {%- for column in columns %}
+        case
+            when {{ adapter.quote(column ~ '__text') }} is not null
+                and not {{ is_number_text(adapter.quote(column ~ '__text')) }}
+                then {{ ("'" ~ column ~ "'") if part == 'column' else adapter.quote(column) }}
+        end{{ "," if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}

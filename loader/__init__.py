@@ -1,0 +1,3 @@
+"""WorkDataHub ELT: monthly enterprise-annuity workbooks into PostgreSQL with dlt and dbt."""
+
+__version__ = "0.1.0"

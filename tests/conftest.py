@@ -1,0 +1,47 @@
+"""Shared fixtures: a real PostgreSQL (embedded by default, WDH_DATABASE_URL otherwise) and
+a fresh database per test module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loader.warehouse import Connection, EmbeddedServer, connect
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server() -> Connection:
+    """An administrative connection to the server the suite may use."""
+    url = os.environ.get("WDH_DATABASE_URL")
+    if url:
+        conn = Connection.from_url(url)
+        if "test" not in conn.dbname:
+            pytest.exit(f"refusing to run against database {conn.dbname!r}: its name must contain 'test'", 2)
+        return conn
+    embedded = EmbeddedServer(PROJECT / ".wdh")
+    embedded.start()
+    return embedded.connection("postgres")
+
+
+@pytest.fixture(scope="module")
+def database(server: Connection, request: pytest.FixtureRequest) -> Iterator[Connection]:
+    """A fresh database for the test module, dropped afterwards."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
+    name = f"wdh_test_{module}_{os.getpid()}"
+    assert "test" in name
+    with connect(server, autocommit=True) as pg, pg.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
+        cur.execute(f'create database "{name}"')
+    yield server.with_database(name)
+    with connect(server, autocommit=True) as pg, pg.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wdh")

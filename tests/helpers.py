@@ -1,0 +1,90 @@
+"""Helpers the tests share: the CLI as a subprocess, sample months, catalog snapshots, checksums."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from loader.warehouse import Connection, connect
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def cli_env(database: Connection, workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WDH_", "DBT_"))}
+    env.update(WDH_DATABASE_URL=database.url(), WDH_HOME=str(workdir / ".wdh"), **extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], check: bool = False) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "loader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"wdh {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def generate(data_dir: Path, period: str, rows: int = 120) -> dict[str, Any]:
+    from loader.sample import generate_month
+
+    generate_month(data_dir, period, rows=rows)
+    return json.loads((data_dir / f"sample_manifest_{period}.json").read_text(encoding="utf-8"))
+
+
+def query(database: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with connect(database) as pg, pg.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def catalog_snapshot(database: Connection) -> dict[str, int]:
+    """Every user table with its row count, plus every schema: what plan-only must not change."""
+    with connect(database) as pg, pg.cursor() as cur:
+        cur.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2"
+        )
+        tables = cur.fetchall()
+        snapshot = {}
+        for schema, table, kind in tables:
+            if kind == "BASE TABLE":
+                cur.execute(f'select count(*) from "{schema}"."{table}"')
+                snapshot[f"{schema}.{table}"] = cur.fetchone()[0]
+            else:
+                snapshot[f"{schema}.{table}"] = -1
+        cur.execute("select nspname from pg_namespace where nspname not like 'pg_%' order by 1")
+        for (schema,) in cur.fetchall():
+            snapshot[f"schema {schema}"] = 0
+        return snapshot
+
+
+def table_checksum(
+    database: Connection, table: str, exclude: tuple[str, ...] = ("id", "created_at", "updated_at", "_run_id")
+) -> str:
+    """md5 over the sorted rows of `table` without the per-run columns."""
+    schema, name = table.split(".")
+    with connect(database) as pg, pg.cursor() as cur:
+        cur.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+            "order by ordinal_position",
+            (schema, name),
+        )
+        columns = [c for (c,) in cur.fetchall() if c not in exclude]
+        row = "row(" + ", ".join(f'"{c}"' for c in columns) + ")::text"
+        cur.execute(
+            f"select md5(coalesce(string_agg(r, E'\\n' order by r), '')) "
+            f'from (select {row} as r from "{schema}"."{name}") as rows'
+        )
+        return str(cur.fetchone()[0])
