@@ -117,9 +117,14 @@ class _Printer:
             for path in fields["files"]:
                 click.echo(f"    • {Path(path).name}")
         elif event == "rows_read":
-            scope = ", ".join("/".join(str(v) for v in key) for key in fields["scope"][:6])
-            more = " …" if len(fields["scope"]) > 6 else ""
-            click.echo(f"  {domain}: {fields['rows']} rows read; refresh scope {scope}{more}")
+            click.echo(f"  {domain}: {fields['rows']} rows read")
+        elif event == "scope":
+            keys = fields["scope"]
+            scope = ", ".join("/".join(str(v) for v in key) for key in keys[:6]) + (
+                " …" if len(keys) > 6 else ""
+            )
+            label = "refresh scope as read (before cleaning)" if fields["raw"] else "refresh scope"
+            click.echo(f"  {domain}: {label}: {scope or 'none'}")
         elif event == "staged":
             click.echo(f"  {domain}: staged {fields['rows']} rows into {fields['schema']}")
         elif event == "domain_finished":
@@ -165,7 +170,7 @@ def _summary(result: Any) -> None:
             f"{d.total_seconds:.1f}",
             d.status,
         )
-    console = Console(width=max(Console().width, 110))
+    console = Console(width=max(Console().width, 140))
     console.print(table)
     for d in result.domains:
         if d.seconds:

@@ -30,6 +30,8 @@ _DOMAIN_KEYS = {
     "sheet_names",
     "staging_table",
     "requires_backfill",
+    "company_ids",
+    "max_files",
     "columns",
     "dbt",
     "output",
@@ -75,6 +77,8 @@ class Domain:
     sheet_names: tuple[str | int, ...]
     staging_table: str
     requires_backfill: bool
+    company_ids: bool
+    max_files: int
     aliases: dict[str, str]
     required_columns: tuple[str, ...]
     optional_columns: tuple[str, ...]
@@ -85,8 +89,12 @@ class Domain:
     def columns(self) -> tuple[str, ...]:
         return self.required_columns + self.optional_columns
 
+    @property
+    def periodic(self) -> bool:
+        return bool(re.search(r"\{(YYYYMM|YYYY|MM)\}", self.base_path))
+
     def staging_schema(self, period: str | None) -> str:
-        return f"stg_{self.name}_{period}" if period else f"stg_{self.name}"
+        return f"stg_{self.name}_{period}" if period and self.periodic else f"stg_{self.name}"
 
     @property
     def target(self) -> str:
@@ -216,6 +224,8 @@ def _domain(name: str, s: dict[str, Any], fail: Any) -> Domain:
         sheet_names=tuple(s["sheet_names"]),
         staging_table=str(s["staging_table"]),
         requires_backfill=bool(s.get("requires_backfill", True)),
+        company_ids=bool(s.get("company_ids", True)),
+        max_files=int(s.get("max_files", 1)),
         aliases=aliases,
         required_columns=required,
         optional_columns=optional,

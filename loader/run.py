@@ -187,10 +187,12 @@ class _Engine:
                 f"no data rows in {', '.join(s.sheet for s in read.sheets)} of {found.files[0].name}",
                 hint="check that the right workbook was delivered; nothing was written",
             )
-        outcome.refresh_scope = _distinct(read.table, domain.output.refresh_key)
-        self.report("rows_read", {"domain": domain.name, "rows": read.rows, "scope": outcome.refresh_scope})
+        self.report("rows_read", {"domain": domain.name, "rows": read.rows})
 
         if not options.execute:
+            # the scope as read (before cleaning); --execute reports the cleaned one
+            outcome.refresh_scope = _distinct(read.table, domain.output.refresh_key)
+            self.report("scope", {"domain": domain.name, "scope": outcome.refresh_scope, "raw": True})
             with _timed(outcome, "transform"):
                 self.dbt().invoke(
                     "compile",
@@ -220,11 +222,12 @@ class _Engine:
         no_unit = ("--exclude", "test_type:unit")
         with _timed(outcome, "transform"):
             dbt.invoke("build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables)
-            with connect(conn) as pg:
-                resolution = resolve_company_ids(
-                    pg, names_relation=f"wdh_work.{domain.dbt.cleaned}", target_schema=schema
-                )
-            outcome.temporary_ids = resolution.temporary_ids
+            if domain.company_ids:
+                with connect(conn) as pg:
+                    resolution = resolve_company_ids(
+                        pg, names_relation=f"wdh_work.{domain.dbt.cleaned}", target_schema=schema
+                    )
+                outcome.temporary_ids = resolution.temporary_ids
             # the gate: blocking data tests on exactly the rows about to be published
             dbt.invoke("build", "--select", domain.dbt.resolved, *no_unit, variables=variables)
             with connect(conn) as pg, pg.cursor() as cur:
@@ -241,6 +244,16 @@ class _Engine:
                     f"where _drop_reason is null and _reject_reason is null order by {key}"
                 )
                 outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
+        self.report(
+            "scope",
+            {
+                "domain": domain.name,
+                "scope": outcome.refresh_scope,
+                "raw": False,
+                "dropped": outcome.rows_dropped,
+                "rejected": outcome.rows_rejected,
+            },
+        )
         if publishable == 0:
             raise WdhError(
                 f"none of the {outcome.rows_read} rows read survived cleaning "
@@ -253,6 +266,30 @@ class _Engine:
             dbt.invoke("build", "--select", domain.dbt.mart, *no_unit, variables=variables)
         outcome.rows_published = publishable
         outcome.status = "ok"
+        self._build_dependants(domain, outcome, variables)
+
+    def _build_dependants(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """Views over the mart (e.g. the award/loss status view). The mart is already
+        published, so a failure here is a note, not a failed domain: a view over two
+        marts cannot be built until both exist."""
+        from loader.transform import DbtFailed
+
+        try:
+            self.dbt().invoke(
+                "build",
+                "--select",
+                f"{domain.dbt.mart}+",
+                "--exclude",
+                domain.dbt.mart,
+                "--exclude",
+                "test_type:unit",
+                variables=variables,
+            )
+        except DbtFailed as exc:
+            names = ", ".join(sorted({f.name for f in exc.failures})) or "dependent models"
+            outcome.notes.append(
+                f"{names} not built yet (it needs tables not loaded yet); run the other domain"
+            )
 
 
 def _sheet_arg(value: str) -> str | int:

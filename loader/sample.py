@@ -11,6 +11,7 @@ Company names are invented.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 from dataclasses import dataclass, field
@@ -254,8 +255,45 @@ def scale_detail_rows(period: str, rows: int, rng: random.Random) -> tuple[list[
     return data, m
 
 
-def income_detail_rows(period: str, rows: int, rng: random.Random) -> tuple[list[str], list[list[Any]]]:
-    headers = [
+def _income_headers(period: str) -> list[str]:
+    """收入明细 header drift (spec §2.1): ≤2024-11, 2024-12…2026-01, 2026-02 onward."""
+    if period <= "202411":
+        return [
+            "月度",
+            "业务类型",
+            "计划类型",
+            "计划号",
+            "计划名称",
+            "组合类型",
+            "组合代码",
+            "组合名称",
+            "客户名称",
+            "固费",
+            "浮费",
+            "回补",
+            "税",
+            "机构",
+            "机构名称",
+        ]
+    if period < "202602":
+        return [
+            "月度",
+            "业务类型",
+            "计划类型",
+            "计划代码",
+            "计划名称",
+            "组合类型",
+            "组合代码",
+            "组合名称",
+            "客户名称",
+            "固费",
+            "浮费",
+            "回补",
+            "税",
+            "机构代码",
+            "机构名称",
+        ]
+    return [
         "月度",
         "业务类型",
         "计划类型",
@@ -266,37 +304,358 @@ def income_detail_rows(period: str, rows: int, rng: random.Random) -> tuple[list
         "组合名称",
         "客户名称",
         "固费",
-        "浮费",
-        "回补",
-        "税",
         "机构",
         "机构名称",
     ]
-    data = []
-    for _ in range(rows):
-        plan_type = rng.choice(["单一计划", "集合计划"])
-        company = _company(rng)
-        branch = rng.choice(list(BRANCHES))
+
+
+def _income_row(rng: random.Random, period: int) -> dict[str, Any]:
+    plan_type = rng.choice(["单一计划", "单一计划", "集合计划"])
+    company = _company(rng)
+    branch = rng.choice(list(BRANCHES))
+    return {
+        "月度": period,
+        "业务类型": rng.choice(["企年受托", "企年投资"]),
+        "计划类型": plan_type,
+        "计划代码": rng.choice("PS") + f"{rng.randint(0, 9999):04d}",
+        "计划名称": company + "企业年金计划" if plan_type == "单一计划" else "平安相伴今生企业年金集合计划",
+        "组合类型": rng.choice(["含权", "固收", None]),
+        "组合代码": rng.choice([f"F{rng.randint(1000, 99999)}", None]),
+        "组合名称": "组合B",
+        "客户名称": company if plan_type == "单一计划" and rng.random() < 0.4 else None,
+        "固费": round(rng.uniform(-100, 1e6), 2),
+        "浮费": round(rng.uniform(0, 1e4), 2),
+        "回补": 0,
+        "税": round(rng.uniform(0, 100), 2),
+        "机构代码": BRANCHES[branch],
+        "机构名称": branch,
+    }
+
+
+def income_detail_rows(
+    period: str, rows: int, rng: random.Random
+) -> tuple[list[str], list[list[Any]], SheetManifest]:
+    """收入明细 in the header variant of the period; planted rows first, then filler."""
+    headers = _income_headers(period)
+    names = {"计划号": "计划代码", "机构": "机构代码"}
+    p = int(period)
+    m = SheetManifest()
+    data: list[list[Any]] = []
+
+    def add(values: dict[str, Any], outcome: str = "published", **expect: Any) -> None:
+        row = _income_row(rng, p) | values
+        data.append([row.get(names.get(h, h)) for h in headers])
+        m.rejected += outcome == "rejected"
+        m.checks.append({"row": len(data) + 1, "outcome": outcome, "expect": expect})
+
+    # spec/sample-shapes.md §4, the minimal income row (浮费/回补/税 blank or missing → 0)
+    add(
+        {
+            "月度": f"{period[:4]}年{int(period[4:])}月",
+            "业务类型": "企年投资",
+            "计划类型": "单一计划",
+            "计划代码": "S0001",
+            "计划名称": "某某股份有限公司企业年金计划",
+            "组合类型": "固收",
+            "组合代码": "F1234",
+            "组合名称": "组合B",
+            "客户名称": 0,
+            "固费": "1,234.5",
+            "浮费": None,
+            "回补": None,
+            "税": None,
+            "机构代码": "G05",
+            "机构名称": "深圳",
+        },
+        客户名称="某某股份有限公司",
+        年金账户名="某某股份有限公司",
+        固费="1234.5000",
+        浮费="0.0000",
+        回补="0.0000",
+        税="0.0000",
+        组合代码="1234",
+        机构代码="G05",
+        产品线代码="PL201",
+    )
+    add(
+        {
+            "计划类型": "集合计划",
+            "客户名称": None,
+            "计划名称": "平安相伴今生企业年金集合计划",
+            "计划代码": "P0190",
+        },
+        客户名称=None,
+        company_id=None,
+    )
+    add(
+        {"固费": "¥1,234.00", "计划代码": "FP0001", "计划类型": "集合计划"},
+        固费="1234.0000",
+        company_id="614810477",
+    )
+    add({"机构名称": "不存在机构", "机构代码": "G25"}, 机构代码="G00")
+    add({"固费": "待定"}, "rejected", _reject_column="固费")
+    add({"业务类型": "团体业务"}, "rejected", _reject_column="业务类型")
+    add({"月度": "本月"}, "rejected", _reject_column="月度")
+    add({"计划代码": None, "计划类型": "其他"}, "rejected", _reject_column="计划代码")
+    data.append([None] * len(headers))  # blank row: dropped at read time (it aborted the original's run)
+    while len(data) - 1 < rows:
+        row = _income_row(rng, p)
+        data.append([row.get(names.get(h, h)) for h in headers])
+    m.written = len(data) - 1
+    return headers, data, m
+
+
+LEDGER_HEADERS = {
+    "企年受托中标(空白)": [
+        "区域",
+        "年金中心",
+        "机构",
+        "业务类型",
+        "客户全称",
+        "company_id",
+        "受托人",
+        "计划规模",
+        "年缴规模",
+        "计划类型",
+        "中标日期",
+        "证明材料",
+        "上报月份",
+        "上报人",
+        "考核有效",
+        "年金计划号",
+        "客户类型",
+        "备注",
+    ],
+    "企年投资中标(空白)": [
+        "区域",
+        "年金中心",
+        "业务类型",
+        "客户类型",
+        "机构",
+        "客户全称",
+        "company_id",
+        "受托人",
+        "计划规模",
+        "年缴规模",
+        "计划类型",
+        "中标日期",
+        "证明材料",
+        "战区前五大",
+        "中心前十大",
+        "机构前十大",
+        "五亿以上",
+        "上报月份",
+        "考核标签",
+        "上报人",
+        "考核有效",
+        "年金计划号",
+        "备注",
+    ],
+    "企年受托流失(解约)": [
+        "区域",
+        "年金中心",
+        "机构",
+        "客户全称",
+        "company_id",
+        "年金计划号",
+        "计划类型",
+        "受托人",
+        "计划规模",
+        "年缴规模",
+        "流失日期",
+        "证明材料",
+        "上报月份",
+        "上报人",
+        "考核有效",
+        "备注",
+        "业务类型",
+        "客户类型",
+        "考核标签",
+        "",
+    ],
+    "企年投资流失(解约)": [
+        "区域",
+        "年金中心",
+        "机构",
+        "业务类型",
+        "客户类型",
+        "客户全称",
+        "company_id",
+        "年金计划号",
+        "受托人",
+        "计划规模",
+        "年缴规模",
+        "计划类型",
+        "流失日期",
+        "证明材料",
+        "战区前五大",
+        "中心前十大",
+        "机构前十大",
+        "五亿以上",
+        "上报月份",
+        "上报人",
+        "考核有效",
+        "备注",
+    ],
+}
+
+
+def _ledger_row(rng: random.Random, period: str, sheet: str) -> dict[str, Any]:
+    months = [
+        period,
+        f"{period[:4]}年{int(period[4:])}月",
+        f"{int(period[:4]) - (period[4:] == '01')}{(int(period[4:]) - 2) % 12 + 1:02d}",
+    ]
+    trustee = "受托" in sheet
+    return {
+        "区域": rng.choice(["华南", "华北", "华东"]),
+        "年金中心": "中心" + rng.choice("ABC"),
+        "机构": rng.choice(list(BRANCHES)),
+        "业务类型": rng.choice(["受托", "企年受托"] if trustee else ["投资", "投管"]),
+        "客户全称": _company(rng),
+        "company_id": rng.choice([None, None, "N", str(rng.randint(600000000, 699999999))]),
+        "受托人": "原受托机构" + rng.choice("ABC"),
+        "计划规模": round(rng.uniform(0.01, 5), 4),
+        "年缴规模": round(rng.uniform(0.001, 1), 4),
+        "计划类型": rng.choice(["集合", "单一"]),
+        "中标日期": rng.choice(
+            [None, f"{period[:4]}年{int(period[4:])}月", dt.datetime(int(period[:4]), 1, 15)]
+        ),
+        "流失日期": rng.choice([None, f"{period}15"]),
+        "证明材料": rng.choice(["合同", None]),
+        "上报月份": rng.choice(months),
+        "上报人": "张三",
+        "考核有效": rng.choice([0, 1]),
+        "年金计划号": rng.choice([None, None, f"S{rng.randint(1000, 9999)}"]),
+        "客户类型": rng.choice(["新客", "存量"]),
+        "备注": None,
+        "战区前五大": None,
+        "中心前十大": None,
+        "机构前十大": None,
+        "五亿以上": None,
+        "考核标签": None,
+    }
+
+
+def _add_ledger_row(
+    rng: random.Random,
+    period: str,
+    sheet: str,
+    headers: list[str],
+    data: list[list[Any]],
+    m: SheetManifest,
+    values: dict[str, Any],
+    outcome: str = "published",
+    **expect: Any,
+) -> None:
+    row = _ledger_row(rng, period, sheet) | values
+    data.append([row.get(h) for h in headers])
+    m.dropped += outcome == "dropped"
+    m.checks.append({"sheet": sheet, "row": len(data) + 1, "outcome": outcome, "expect": expect})
+
+
+def ledger_sheets(
+    period: str, rows: int, rng: random.Random
+) -> tuple[dict[str, tuple[list[str], list[list[Any]]]], dict[str, SheetManifest]]:
+    """The ledger workbook: two award and two loss sheets, plus sheets that must be ignored."""
+    sheets: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    manifests = {"annual_award": SheetManifest(), "annual_loss": SheetManifest()}
+    for sheet, headers in LEDGER_HEADERS.items():
+        domain = "annual_award" if "中标" in sheet else "annual_loss"
+        m = manifests[domain]
+        data: list[list[Any]] = []
+
+        add = functools.partial(_add_ledger_row, rng, period, sheet, headers, data, m)
+
+        if sheet == "企年投资中标(空白)":  # spec/sample-shapes.md §4
+            add(
+                {
+                    "区域": "华南",
+                    "年金中心": "中心C",
+                    "业务类型": "投管",
+                    "客户类型": "新客",
+                    "机构": "未知机构",
+                    "客户全称": "新客中标（已转出）",
+                    "company_id": None,
+                    "受托人": "原受托机构C",
+                    "计划规模": 0.5,
+                    "年缴规模": 0.1,
+                    "计划类型": "集合",
+                    "中标日期": f"{period[:4]}年{int(period[4:])}月",
+                    "上报月份": period,
+                    "年金计划号": None,
+                },
+                业务类型="企年投资",
+                产品线代码="PL201",
+                计划类型="集合计划",
+                机构代码="G00",
+                上报客户名称="新客中标（已转出）",
+                客户名称="新客中标",
+                年金计划号="AN001",
+            )
+            add(
+                {"计划规模": "1,234.5", "年缴规模": "待定", "company_id": " 602671512 ", "业务类型": "投资"},
+                计划规模="1234.5000",
+                年缴规模=None,
+                company_id="602671512",
+            )
+            add({"上报月份": None}, "dropped")
+        elif sheet == "企年受托中标(空白)":
+            add(
+                {"客户全称": "宣城城建城市运营管理有限公司", "业务类型": "受托", "机构": "北京"},
+                company_id="1918884945",
+                业务类型="企年受托",
+                机构代码="G01",
+                产品线代码="PL202",
+            )
+            add({"客户全称": None}, "dropped")
+        elif sheet == "企年受托流失(解约)":
+            add(
+                {"流失日期": f"{period}15", "上报月份": period, "计划类型": "单一", "年金计划号": None},
+                流失日期=f"{period[:4]}-{period[4:]}-15",
+                年金计划号="AN002",
+            )
+        while len(data) < rows:
+            add({})
+        m.written += len(data)
+        sheets[sheet] = (headers, data)
+    for ignored in ("数据源", "历史数据", "续签客户清单", "企年受托战客", "企年投资战客"):
+        sheets[ignored] = (["说明"], [["不是数据源"]])
+    return sheets, manifests
+
+
+def trustee_performance_rows(rng: random.Random) -> tuple[list[str], list[list[Any]], SheetManifest]:
+    headers = ["年", "月", "计划代码", "公司代码", "收益率", "净值", "规模"]
+    m = SheetManifest()
+    data = [["2024年", "11月", "p-0290", "c_01", "5.5%", 1.2345, 1000.456]]
+    m.checks.append(
+        {
+            "row": 2,
+            "outcome": "published",
+            "expect": {
+                "plan_code": "P0290",
+                "company_code": "C01",
+                "return_rate": "0.055000",
+                "fund_scale": "1000.46",
+            },
+        }
+    )
+    for _ in range(9):
         data.append(
             [
-                int(period),
-                rng.choice(["企年受托", "企年投资"]),
-                plan_type,
-                rng.choice("PS") + f"{rng.randint(0, 9999):04d}",
-                company + "企业年金计划" if plan_type == "单一计划" else "平安相伴今生企业年金集合计划",
-                rng.choice(["含权", "固收", None]),
-                rng.choice([f"F{rng.randint(1000, 99999)}", None]),
-                "组合B",
-                company if rng.random() < 0.4 and plan_type == "单一计划" else None,
-                round(rng.uniform(-100, 1e6), 2),
-                round(rng.uniform(0, 1e4), 2),
-                0,
-                round(rng.uniform(0, 100), 2),
-                BRANCHES[branch],
-                branch,
+                2024,
+                11,
+                f"S{rng.randint(1000, 9999)}",
+                f"C{rng.randint(10, 99)}",
+                round(rng.uniform(-0.05, 0.1), 4),
+                round(rng.uniform(0.9, 1.5), 4),
+                round(rng.uniform(1e3, 1e6), 2),
             ]
         )
-    return headers, data
+    data.append([None, None, None, "C1", None, None, None])
+    m.dropped = 1
+    m.written = len(data)
+    return headers, data, m
 
 
 def write_workbook(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
@@ -321,7 +680,7 @@ def generate_month(data_dir: Path, period: str, rows: int = 200, seed: int = 202
     name = f"【for年金机构经营分析】{year2}年{month}月年金规模收入数据 {month % 12 + 1:02d}11.xlsx"
 
     scale, scale_manifest = scale_detail_rows(period, rows, rng)
-    income_headers, income = income_detail_rows(period, max(rows * 3 // 4, 10), rng)
+    income_headers, income, income_manifest = income_detail_rows(period, max(rows * 3 // 4, 20), rng)
     workbook = {"规模明细": (SCALE_HEADERS, scale), "收入明细": (income_headers, income)}
     # V1 holds an older draft, V2 the delivered workbook with noise beside it, V3 no match
     write_workbook(collect / "V1" / name.replace(" ", " 10"), {"规模明细": (SCALE_HEADERS, scale[:5])})
@@ -334,17 +693,37 @@ def generate_month(data_dir: Path, period: str, rows: int = 200, seed: int = 202
     (collect / "V3").mkdir(parents=True, exist_ok=True)
     (collect / "V3" / "其他说明.docx").write_bytes(b"not a workbook")
 
+    business = month_root / "业务收集"
+    ledger, ledger_manifests = ledger_sheets(period, max(rows // 20, 5), rng)
+    write_workbook(business / "V1" / "台账登记v1.xlsx", ledger)
+    write_workbook(
+        business / "V1" / "考核加扣分反馈汇总.xlsx",
+        {"表1 受托考核加扣分反馈": (["说明"], [["-"]]), "表2 投资考核加扣分反馈": (["说明"], [["-"]])},
+    )
+    trustee_headers, trustee, trustee_manifest = trustee_performance_rows(rng)
+    write_workbook(
+        business / f"每月业务收集-{month}月" / f"{month}月受托业绩.xlsx",
+        {"Sheet1": (trustee_headers, trustee)},
+    )
+
+    def entry(sheet: str, m: SheetManifest) -> dict[str, Any]:
+        return {
+            "sheet": sheet,
+            "written": m.written,
+            "dropped": m.dropped,
+            "rejected": m.rejected,
+            "published": m.published,
+            "checks": m.checks,
+        }
+
     manifest = {
         "period": period,
         "workbook": str((collect / "V2" / name).relative_to(data_dir)),
-        "annuity_performance": {
-            "sheet": "规模明细",
-            "written": scale_manifest.written,
-            "dropped": scale_manifest.dropped,
-            "rejected": scale_manifest.rejected,
-            "published": scale_manifest.published,
-            "checks": scale_manifest.checks,
-        },
+        "annuity_performance": entry("规模明细", scale_manifest),
+        "annuity_income": entry("收入明细", income_manifest),
+        "annual_award": entry("企年受托中标(空白)+企年投资中标(空白)", ledger_manifests["annual_award"]),
+        "annual_loss": entry("企年受托流失(解约)+企年投资流失(解约)", ledger_manifests["annual_loss"]),
+        "sandbox_trustee_performance": entry("Sheet1", trustee_manifest),
     }
     (data_dir / f"sample_manifest_{period}.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -7,6 +7,7 @@ required-column check must happen before anything is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -96,7 +97,8 @@ def normalise_headers(values: Iterable[object], aliases: dict[str, str]) -> list
     return names
 
 
-def file_sha256(path: Path) -> str:
+@functools.lru_cache(maxsize=8)
+def _cached_sha256(path: Path, mtime_ns: int, size: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -104,9 +106,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, display: str) -> Any:
+def file_sha256(path: Path) -> str:
+    stat = path.stat()
+    return _cached_sha256(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_reader(path: Path, mtime_ns: int, size: int) -> Any:
+    """One fastexcel reader per workbook version: domains sharing a workbook open it once."""
     import fastexcel
 
+    return fastexcel.read_excel(str(path))
+
+
+def _open(path: Path, display: str) -> Any:
     if not path.is_file():
         raise SourceError("file not found", file=display, hint="check the path")
     try:
@@ -119,7 +132,8 @@ def _open(path: Path, display: str) -> Any:
             hint="give the user running wdh read permission on the file",
         ) from None
     try:
-        return fastexcel.read_excel(str(path))
+        stat = path.stat()
+        return _cached_reader(path, stat.st_mtime_ns, stat.st_size)
     except Exception as exc:  # fastexcel raises its own hierarchy, all of it means unreadable
         raise SourceError(
             f"not a readable Excel workbook: {str(exc).strip().splitlines()[0]}",

@@ -88,3 +88,31 @@ def table_checksum(
             f'from (select {row} as r from "{schema}"."{name}") as rows'
         )
         return str(cur.fetchone()[0])
+
+
+def summary_rows(stdout: str) -> dict[str, list[str]]:
+    """Summary table rows by domain: domain, target, files, read, published, dropped, rejected, s, status."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [cell.strip() for cell in line.split("│") if cell.strip()]
+        if len(cells) == 9 and cells[0] != "domain":
+            rows[cells[0]] = cells
+    return rows
+
+
+def check_planted_rows(database: Connection, table: str, checks: list[dict[str, Any]]) -> int:
+    """Assert every planted published row has the spec's values; return how many were checked."""
+    checked = 0
+    for check in checks:
+        if check["outcome"] != "published" or not check["expect"]:
+            continue
+        expect = check["expect"]
+        columns = ", ".join(f'"{c}"::text' for c in expect)
+        where, params = "_source_row = %s", [check["row"]]
+        if "sheet" in check:
+            where, params = where + " and _source_sheet = %s", [*params, check["sheet"]]
+        rows = query(database, f"select {columns} from {table} where {where}", tuple(params))
+        assert len(rows) == 1, f"{table}: planted row {check} not published once"
+        assert dict(zip(expect, rows[0], strict=True)) == expect, f"{table}: row {check['row']}"
+        checked += 1
+    return checked

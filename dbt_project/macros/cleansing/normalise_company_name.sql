@@ -87,3 +87,28 @@
 {% macro customer_name(expr) -%}
     nullif({{ normalise_company_name(normalise_company_name(expr)) }}, '')
 {%- endmacro %}
+
+{#- The body of every int_*_names model: the distinct non-null values of `column` in
+    `relation` (raw_name) and their stored, normalised form (客户名称). -#}
+{% macro distinct_names_normalised(relation, column) -%}
+with
+
+source_names as (
+
+    select distinct {{ adapter.quote(column) }} as raw_name
+    from {{ relation }}
+    where {{ adapter.quote(column) }} is not null
+
+),
+
+names_normalised as (
+
+    select
+        source_names.raw_name,
+        {{ customer_name('source_names.raw_name') }} as "客户名称"
+    from source_names
+
+)
+
+select * from names_normalised
+{%- endmacro %}

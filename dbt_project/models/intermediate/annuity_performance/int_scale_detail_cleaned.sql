@@ -22,30 +22,6 @@ product_lines as (
 
 ),
 
-plan_code_corrections as (
-
-    select "原计划代码", "计划代码" from {{ ref('plan_code_corrections') }}
-
-),
-
-plan_code_defaults as (
-
-    select "计划类型", "计划代码" from {{ ref('plan_code_defaults') }}
-
-),
-
-portfolio_defaults as (
-
-    select "计划类型", "组合代码" from {{ ref('default_portfolio_code') }}
-
-),
-
-qtan003_business_types as (
-
-    select "业务类型" from {{ ref('portfolio_qtan003_business_types') }}
-
-),
-
 plan_overrides as (
 
     select "计划代码", "company_id" from {{ ref('company_id_overrides_plan') }}
@@ -58,35 +34,9 @@ names_normalised as (
 
 ),
 
-plans_corrected as (
-
-    select
-        scale_detail.*,
-        coalesce(plan_code_corrections."计划代码", scale_detail."计划代码") as corrected_plan_code
-    from scale_detail
-    left join plan_code_corrections
-        on scale_detail."计划代码" = plan_code_corrections."原计划代码"
-
-),
-
 codes_defaulted as (
 
-    select
-        plans_corrected.*,
-        coalesce(plans_corrected.corrected_plan_code, plan_code_defaults."计划代码") as defaulted_plan_code,
-        coalesce(
-            plans_corrected."组合代码",
-            case when qtan003_business_types."业务类型" is not null then 'QTAN003' end,
-            portfolio_defaults."组合代码"
-        ) as defaulted_portfolio_code
-    from plans_corrected
-    left join plan_code_defaults
-        on plans_corrected."计划类型" = plan_code_defaults."计划类型"
-    left join portfolio_defaults
-        on plans_corrected."计划类型" = portfolio_defaults."计划类型"
-        and portfolio_defaults."计划类型" in ('集合计划', '单一计划')
-    left join qtan003_business_types
-        on plans_corrected."业务类型" = qtan003_business_types."业务类型"
+    {{ select_annuity_codes_defaulted('scale_detail') }}
 
 ),
 

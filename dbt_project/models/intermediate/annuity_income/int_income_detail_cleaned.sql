@@ -1,0 +1,99 @@
+{#- 收入明细 with the mappings and defaults of spec §2.2 (steps 2, 3, 5, 7, 8, 10, 11 up to
+    the override layer). Branch code (decision D11): a row with a branch name takes the
+    mapped code (unmapped → G00); a row without one keeps the sheet's 机构代码 (→ G00
+    when blank). -#}
+
+with
+
+income_detail as (
+
+    select * from {{ ref('stg_annuity__income_detail') }}
+
+),
+
+branches as (
+
+    select "机构名称", "机构代码" from {{ ref('company_branch') }}
+
+),
+
+product_lines as (
+
+    select "业务类型", "产品线代码" from {{ ref('business_type_code') }}
+
+),
+
+plan_overrides as (
+
+    select "计划代码", "company_id" from {{ ref('company_id_overrides_plan') }}
+
+),
+
+names_normalised as (
+
+    select raw_name, "客户名称" from {{ ref('int_income_detail_names') }}
+
+),
+
+codes_defaulted as (
+
+    {{ select_annuity_codes_defaulted('income_detail') }}
+
+),
+
+mapped as (
+
+    select
+        codes_defaulted._source_file,
+        codes_defaulted._source_sheet,
+        codes_defaulted._source_row,
+        codes_defaulted._period,
+        codes_defaulted."月度",
+        codes_defaulted."月度__raw",
+        codes_defaulted."业务类型",
+        codes_defaulted."计划类型",
+        codes_defaulted.defaulted_plan_code as "计划代码",
+        codes_defaulted."计划名称",
+        codes_defaulted."组合类型",
+        codes_defaulted.defaulted_portfolio_code as "组合代码",
+        codes_defaulted."组合名称",
+        names_normalised."客户名称",
+        codes_defaulted."年金账户名",
+        case
+            when codes_defaulted."机构名称" is not null then coalesce(branches."机构代码", 'G00')
+            else coalesce(codes_defaulted."机构代码", 'G00')
+        end as "机构代码",
+        codes_defaulted."机构名称",
+        product_lines."产品线代码",
+        coalesce(codes_defaulted."固费", 0) as "固费",
+        coalesce(codes_defaulted."浮费", 0) as "浮费",
+        coalesce(codes_defaulted."回补", 0) as "回补",
+        coalesce(codes_defaulted."税", 0) as "税",
+        case when plan_overrides."company_id" <> '__EMPTY__' then plan_overrides."company_id" end as company_id,
+        case when plan_overrides."company_id" is not null then 'override_plan' end as company_id_source,
+        codes_defaulted._invalid_column,
+        codes_defaulted._invalid_value
+    from codes_defaulted
+    left join names_normalised
+        on codes_defaulted."客户名称" = names_normalised.raw_name
+    left join branches
+        on codes_defaulted."机构名称" = branches."机构名称"
+    left join product_lines
+        on codes_defaulted."业务类型" = product_lines."业务类型"
+    left join plan_overrides
+        on codes_defaulted.defaulted_plan_code = plan_overrides."计划代码"
+
+),
+
+flagged as (
+
+    select
+        mapped.*,
+        {{ needs_company_lookup('mapped') }}
+            and mapped."计划代码" is not null
+            and mapped."月度" is not null as _needs_company_id
+    from mapped
+
+)
+
+select * from flagged

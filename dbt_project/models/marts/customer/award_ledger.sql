@@ -1,0 +1,19 @@
+{#- customer.中标客户明细: the ledger rows that survived cleaning, published by delete+insert of
+    (上报月份, 业务类型) — the ledger sheets carry their whole history, so every month
+    present in the file is replaced. -#}
+{{
+    config(
+        alias='中标客户明细',
+        schema='customer',
+        unique_key=['上报月份', '业务类型'],
+        on_schema_change='append_new_columns',
+        post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",
+        indexes=[
+            {'columns': ['上报月份']},
+            {'columns': ['业务类型']},
+            {'columns': ['company_id']},
+            {'columns': ['年金计划号']},
+        ],
+    )
+}}
+{{ ledger_mart(ref('int_award_ledger_company_resolved'), '中标日期') }}

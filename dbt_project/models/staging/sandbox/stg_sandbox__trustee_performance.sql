@@ -1,0 +1,52 @@
+{#- Trustee performance rows typed and cleaned (spec §5): report_date from 年/月 (the
+    characters 年 月 / - stripped) or else report_period; codes upper-cased without
+    `-`, `_` and spaces; metrics cleaned with §0.4 (收益率 as a rate). -#}
+{%- set metrics = ['收益率', '净值', '规模'] -%}
+
+with
+
+source as (
+
+    select * from {{ source('sandbox_trustee_performance', 'trustee_performance') }}
+
+),
+
+number_texts as (
+
+    select
+        source.*,
+        nullif(regexp_replace(normalize(coalesce("年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,
+        nullif(regexp_replace(normalize(coalesce("月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text,
+        {%- for column in metrics %}
+        {{ number_text('source.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from source
+
+),
+
+typed as (
+
+    select
+        _source_file,
+        _source_sheet,
+        _source_row::integer as _source_row,
+        _file_sha256,
+        case
+            when year_text ~ '^[0-9]{4}$' and month_text ~ '^[0-9]{1,2}$'
+                and year_text::int between 2000 and 2030 and month_text::int between 1 and 12
+                then make_date(year_text::int, month_text::int, 1)
+            else {{ parse_month_date('report_period') }}
+        end as report_date,
+        coalesce("年" || '/' || "月", report_period) as report_date__raw,
+        upper(regexp_replace(btrim("计划代码"), '[-_[:space:]]', '', 'g')) as plan_code,
+        upper(regexp_replace(btrim("公司代码"), '[-_[:space:]]', '', 'g')) as company_code,
+        {{ text_to_number('"收益率__text"', 6, is_rate=true) }} as return_rate,
+        {{ text_to_number('"净值__text"', 4) }} as net_asset_value,
+        {{ text_to_number('"规模__text"', 2) }} as fund_scale,
+        {{ first_invalid_number(metrics, 'column') }} as _invalid_column,
+        {{ first_invalid_number(metrics, 'value') }} as _invalid_value
+    from number_texts
+
+)
+
+select * from typed

@@ -1,0 +1,99 @@
+"""Every data domain of a generated month in one run, plus the sandbox domain on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import check_planted_rows, cli_env, generate, query, run_cli, summary_rows, table_checksum
+
+pytestmark = pytest.mark.integration
+PERIOD = "202411"
+DOMAINS = {
+    "annuity_performance": "business.规模明细",
+    "annuity_income": "business.收入明细",
+    "annual_award": "customer.中标客户明细",
+    "annual_loss": "customer.流失客户明细",
+}
+
+
+@pytest.fixture(scope="module")
+def month(workdir: Path) -> dict[str, Any]:
+    return generate(workdir / "data", PERIOD, rows=160)
+
+
+@pytest.fixture(scope="module")
+def env(database, workdir):
+    return cli_env(database, workdir)
+
+
+def _etl(env, workdir, *args: str):
+    return run_cli("etl", *args, "--data-dir", str(workdir / "data"), env=env)
+
+
+@pytest.fixture(scope="module")
+def first_run(month, env, workdir):
+    result = _etl(env, workdir, "--domains", ",".join(DOMAINS), "--period", PERIOD, "--execute")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return summary_rows(result.stdout)
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_each_domain_publishes_read_minus_dropped_and_rejected(database, month, first_run, domain):
+    expected = month[domain]
+    [(count,)] = query(database, f"select count(*) from {DOMAINS[domain]}")
+    assert count == expected["published"]
+    assert first_run[domain][3:7] == [
+        str(expected["written"]),
+        str(count),
+        str(expected["dropped"]),
+        str(expected["rejected"]),
+    ]
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_planted_rows_have_the_values_the_spec_gives(database, month, first_run, domain):
+    assert check_planted_rows(database, DOMAINS[domain], month[domain]["checks"]) >= 1
+
+
+def test_ledger_rows_keep_the_sheet_they_came_from(database, first_run):
+    sheets = {
+        sheet for (sheet,) in query(database, 'select distinct _source_sheet from customer."中标客户明细"')
+    }
+    assert sheets == {"企年受托中标(空白)", "企年投资中标(空白)"}
+
+
+def test_status_view_counts_awards_and_losses(database, first_run):
+    [(awards, losses, net)] = query(
+        database,
+        """
+        select sum(award_count), sum(loss_count), sum(net_change)
+        from customer.v_customer_business_monthly_status_by_type""",
+    )
+    [(award_rows,)] = query(database, 'select count(*) from customer."中标客户明细"')
+    [(loss_rows,)] = query(database, 'select count(*) from customer."流失客户明细"')
+    assert (awards, losses, net) == (award_rows, loss_rows, award_rows - loss_rows)
+
+
+def test_rerun_of_all_domains_is_idempotent(database, env, workdir, first_run):
+    before = {table: table_checksum(database, table) for table in DOMAINS.values()}
+    result = _etl(env, workdir, "--domains", ",".join(DOMAINS), "--period", PERIOD, "--execute")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {table: table_checksum(database, table) for table in DOMAINS.values()} == before
+
+
+def test_all_domains_runs_the_data_domains_in_config_order(env, workdir, month):
+    result = _etl(env, workdir, "--all-domains", "--period", PERIOD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(summary_rows(result.stdout)) == list(DOMAINS)
+
+
+def test_sandbox_domain_runs_on_its_own(database, env, workdir, month):
+    result = _etl(env, workdir, "--domains", "sandbox_trustee_performance", "--execute")
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = month["sandbox_trustee_performance"]
+    [(count,)] = query(database, "select count(*) from sandbox.sandbox_trustee_performance")
+    assert count == expected["published"]
+    assert check_planted_rows(database, "sandbox.sandbox_trustee_performance", expected["checks"]) == 1
