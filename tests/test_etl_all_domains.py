@@ -90,10 +90,53 @@ def test_all_domains_runs_the_data_domains_in_config_order(env, workdir, month):
     assert list(summary_rows(result.stdout)) == list(DOMAINS)
 
 
-def test_sandbox_domain_runs_on_its_own(database, env, workdir, month):
+@pytest.fixture(scope="module")
+def sandbox_run(env, workdir, month):
     result = _etl(env, workdir, "--domains", "sandbox_trustee_performance", "--execute")
     assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_sandbox_domain_runs_on_its_own(database, month, sandbox_run):
     expected = month["sandbox_trustee_performance"]
     [(count,)] = query(database, "select count(*) from sandbox.sandbox_trustee_performance")
     assert count == expected["published"]
     assert check_planted_rows(database, "sandbox.sandbox_trustee_performance", expected["checks"]) == 1
+
+
+def test_dbt_unit_tests_pass(env, first_run, sandbox_run):
+    """Every cleansing rule's dbt unit tests (the spec's dirty → clean examples) on this
+    server; they need the staging tables of every domain, which the runs above created."""
+    import os
+    import subprocess
+    import sys
+
+    from loader.config import DBT_PROJECT_DIR
+    from loader.warehouse import Connection
+
+    conn = Connection.from_url(env["WDH_DATABASE_URL"])
+    dbt = str(Path(sys.executable).parent / "dbt")
+    result = subprocess.run(
+        [
+            dbt,
+            "test",
+            "--select",
+            "test_type:unit",
+            "--vars",
+            f"{{period: '{PERIOD}'}}",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(Path(env["WDH_HOME"]) / "dbt-unit"),
+            "--log-path",
+            str(Path(env["WDH_HOME"])),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, **conn.dbt_env()},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "ERROR=0" in result.stdout and "PASS=" in result.stdout

@@ -164,41 +164,6 @@ def test_rows_of_another_month_fail_the_gate_and_publish_nothing(database, env, 
     assert table_checksum(database, TABLE) == before
 
 
-def test_dbt_unit_tests_pass(database, env, first_run):
-    """The cleansing rules' dbt unit tests (spec dirty → clean examples) on this server."""
-    import os
-    import subprocess
-    import sys
-
-    from loader.config import DBT_PROJECT_DIR
-    from loader.warehouse import Connection
-
-    conn = Connection.from_url(env["WDH_DATABASE_URL"])
-    dbt = str(Path(sys.executable).parent / "dbt")
-    result = subprocess.run(
-        [
-            dbt,
-            "test",
-            "--select",
-            "test_type:unit",
-            "--vars",
-            f"{{period: '{PERIOD}'}}",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(Path(env["WDH_HOME"]) / "dbt-unit"),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env, **conn.dbt_env()},
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
-
-
 def test_amounts_are_exact_decimals(database, first_run):
     [(value,)] = query(database, f'select "期末资产规模" from {TABLE} where "期末资产规模" = 1234.56')
     assert value == Decimal("1234.5600")
