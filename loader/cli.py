@@ -1,15 +1,27 @@
-"""`wdh`: the command line. It parses options and prints; loader.run decides."""
+"""`wdh`: the command line. It parses options and prints; loader.run decides.
+
+Only click and loader.errors are imported at start-up, so `wdh --help` is instant and
+has no side effects; every command imports what it needs.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shlex
+import signal
 import sys
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from loader.errors import WdhError
+
+EXIT_USAGE = 2
 
 
 def _fail(exc: WdhError) -> None:
@@ -20,48 +32,110 @@ def _fail(exc: WdhError) -> None:
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from loader.run import UsageError
+
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            _fail(exc)
+            ctx.exit(EXIT_USAGE)
         except WdhError as exc:
             _fail(exc)
             ctx.exit(1)
 
 
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.WARNING - 10 * verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="workdatahub-elt", prog_name="wdh")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+def main() -> None:
     """WorkDataHub ELT: load a month's enterprise-annuity workbooks into PostgreSQL.
 
     \b
     wdh etl --domains annuity_performance --period 202411            # plan only
     wdh etl --domains annuity_performance --period 202411 --execute  # write
-    wdh sample --period 202411 --data-dir data                        # sample month
+    wdh etl --all-domains --period 202411 --execute
+    wdh runs                                                          # the run ledger
+    wdh check-db                                                      # is the database ready?
+    wdh sample --period 202411 --data-dir data                        # a sample month
     wdh db start|stop|status|url                                      # embedded PostgreSQL
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
 @click.option(
-    "--domains", "domains", metavar="LIST", help="Comma-separated domains, e.g. annuity_performance."
+    "--domains",
+    "--domain",
+    "domains",
+    metavar="LIST",
+    help="Comma-separated domains, run in this order, e.g. annuity_performance,annuity_income.",
 )
-@click.option("--all-domains", is_flag=True, help="Every configured data domain, in config order.")
-@click.option("--period", metavar="YYYYMM", help="The month to load (fills {YYYYMM} in the folder template).")
-@click.option("--execute", is_flag=True, help="Write to the database. Without it nothing is written.")
-@click.option("--plan-only", is_flag=True, help="Read, validate and compile only (the default).")
+@click.option(
+    "--all-domains", is_flag=True, help="Every configured data domain, in config order (no sandbox)."
+)
+@click.option("--period", metavar="YYYYMM", help="The month to load (fills {YYYYMM} in the domain folders).")
+@click.option("--execute", is_flag=True, help="Stage and publish. Without it nothing is written.")
+@click.option(
+    "--plan-only",
+    "--dry-run",
+    "plan_only",
+    is_flag=True,
+    help="Read, validate and compile only (the default; --execute wins over it).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Data root [env WDH_DATA_BASE_DIR, default data/].",
 )
 @click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read this workbook instead of discovering one (one domain only).",
+)
+@click.option(
+    "--sheet", metavar="NAME|INDEX", help="Read this sheet instead of the configured one(s); one domain."
+)
+@click.option(
     "--file-selection",
     type=click.Choice(["error", "newest", "oldest", "first"]),
     help="When several files match: fail (default), or take the newest/oldest/first.",
 )
-@click.option("--sheet", metavar="NAME|INDEX", help="Read this sheet instead of the configured one(s).")
+@click.option(
+    "--max-files",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    help="Read up to N matching files (name order) and publish them together.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["delete_insert", "append"]),
+    help="delete_insert replaces the refresh-key tuples present in the new rows; append only inserts.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for a domain another run is loading, then fail that domain.",
+)
+@click.option("--check-db", is_flag=True, help="Check the database and exit (same as `wdh check-db`).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON event per line on stdout.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv: debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors and the final summary only.")
 def etl(
     domains: str | None,
     all_domains: bool,
@@ -69,77 +143,155 @@ def etl(
     execute: bool,
     plan_only: bool,
     data_dir: Path | None,
-    file_selection: str | None,
+    file: Path | None,
     sheet: str | None,
+    file_selection: str | None,
+    max_files: int,
+    mode: str | None,
+    lock_timeout: float,
+    check_db: bool,
+    log_format: str,
+    verbose: int,
+    quiet: bool,
 ) -> None:
     """Load domains for a period: discover → read → stage → dbt → publish.
 
-    Plan-only is the default: files are found and read, rows validated, dbt models
-    compiled, and the database is not touched. --execute stages and publishes.
+    Plan-only is the default: files are found and read, rows validated and the dbt
+    models compiled; the database is not touched. --execute stages and publishes.
+    Exit code 0 when every domain succeeded, 1 when one failed, 2 for usage errors,
+    130 when interrupted.
     """
+    _setup_logging(verbose, quiet or log_format == "json")
+    if check_db:
+        sys.exit(_check_db())
     from loader.config import data_root, load_config, validate_period
-    from loader.run import RunOptions, run
+    from loader.run import RunOptions, UsageError, run, select_domains
 
     config = load_config()
-    if bool(domains) == bool(all_domains):
-        raise click.UsageError("give exactly one of --domains or --all-domains")
-    names = (
-        config.data_domains() if all_domains else [d.strip() for d in (domains or "").split(",") if d.strip()]
-    )
-    for name in names:
-        config.domain(name)
+    names = select_domains(config, domains, all_domains)
     if period:
-        validate_period(period)
-    if sheet and len(names) != 1:
-        raise click.UsageError("--sheet needs exactly one domain")
+        try:
+            validate_period(period)
+        except WdhError as exc:
+            raise UsageError(exc.message, hint=exc.hint) from None
+    if (sheet or file) and len(names) != 1:
+        raise UsageError("--sheet and --file need exactly one domain")
     options = RunOptions(
         domains=names,
         period=period,
         execute=execute,
         data_dir=data_root(data_dir),
         file_selection=file_selection,
+        max_files=max_files,
         sheet=sheet,
+        file=file,
+        mode=mode,
+        lock_timeout=lock_timeout,
+        command=_command_line(),
     )
-    mode = "execute" if options.execute else "plan-only"
-    click.echo(
-        f"wdh etl · {', '.join(names)} · period {period or '-'} · mode {mode} · data {options.data_dir}"
-    )
-    result = run(config, options, _Printer())
-    _summary(result)
+    printer: _Printer = _JsonPrinter() if log_format == "json" else _TextPrinter(quiet)
+    signal.signal(signal.SIGTERM, _interrupt)
+    result = run(config, options, printer)
+    printer.close(result)
     sys.exit(result.exit_code)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _command_line() -> str:
+    """The command as typed, with anything that looks like a secret masked."""
+    import re
+
+    text = shlex.join(["wdh", *sys.argv[1:]])
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 class _Printer:
     def __call__(self, event: str, fields: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def close(self, result: Any) -> None:
+        pass
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
+class _JsonPrinter(_Printer):
+    """One JSON object per event on stdout: machine-readable logs."""
+
+    def __call__(self, event: str, fields: dict[str, Any]) -> None:
+        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+        click.echo(json.dumps(record, ensure_ascii=False, default=_plain))
+
+
+class _TextPrinter(_Printer):
+    """Human output: progress while it runs (a live status line on a terminal, plain
+    lines otherwise) and the summary table at the end."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.status: Any = None
+        if not quiet and sys.stdout.isatty():
+            from rich.console import Console
+
+            self.status = Console().status("starting")
+            self.status.start()
+
+    def line(self, text: str, **style: Any) -> None:
+        if not self.quiet:
+            click.secho(text, **style)
+
+    def __call__(self, event: str, fields: dict[str, Any]) -> None:
         domain = fields.get("domain", "")
-        if event == "files_found":
-            click.echo(f"  {domain}: {fields['version']} folder {fields['folder']}")
-            for path in fields["files"]:
-                click.echo(f"    • {Path(path).name}")
+        if event == "run_started":
+            self.line(
+                f"wdh etl · {', '.join(fields['domains'])} · period {fields['period'] or '-'} · "
+                f"mode {fields['mode']} · run {fields['run_id']}"
+            )
+        elif event == "stage_started" and self.status is not None:
+            self.status.update(f"{domain}: {fields['stage']} …")
+        elif event == "files_found":
+            self.line(
+                f"  {domain}: {fields['version']} · " + ", ".join(Path(p).name for p in fields["files"])
+            )
         elif event == "rows_read":
-            click.echo(f"  {domain}: {fields['rows']} rows read")
+            self.line(f"  {domain}: {fields['rows']} rows read from {fields['sheets']} sheet(s)")
+        elif event == "staged":
+            self.line(f"  {domain}: staged {fields['rows']} rows into {fields['schema']}")
         elif event == "scope":
             keys = fields["scope"]
             scope = ", ".join("/".join(str(v) for v in key) for key in keys[:6]) + (
                 " …" if len(keys) > 6 else ""
             )
             label = "refresh scope as read (before cleaning)" if fields["raw"] else "refresh scope"
-            click.echo(f"  {domain}: {label}: {scope or 'none'}")
-        elif event == "staged":
-            click.echo(f"  {domain}: staged {fields['rows']} rows into {fields['schema']}")
+            self.line(f"  {domain}: {label}: {scope or 'none'}")
         elif event == "domain_finished":
             result = fields["result"]
             for note in result.notes:
-                click.echo(f"  {domain}: note: {note}")
+                self.line(f"  {domain}: note: {note}")
             if result.error:
-                click.secho(f"  {domain}: FAILED: {result.error}", fg="red")
+                click.secho(f"  {domain}: {result.status.upper()}: {result.error}", fg="red", err=self.quiet)
+
+    def close(self, result: Any) -> None:
+        if self.status is not None:
+            self.status.stop()
+        _summary(result)
 
 
 def _summary(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"run {result.run_id} · {result.mode}", title_justify="left")
+    table = Table(
+        title=f"run {result.run_id} · {result.mode} · exit {result.exit_code}", title_justify="left"
+    )
+    numeric = ("files", "read", "published", "dropped", "rejected", "seconds")
     for column in (
         "domain",
         "target",
@@ -151,14 +303,9 @@ def _summary(result: Any) -> None:
         "seconds",
         "status",
     ):
-        table.add_column(
-            column,
-            justify="right"
-            if column in ("files", "read", "published", "dropped", "rejected", "seconds")
-            else "left",
-        )
+        table.add_column(column, justify="right" if column in numeric else "left", no_wrap=True)
     for d in result.domains:
-        planned = d.status == "planned"
+        planned = d.status in ("planned", "skipped")
         table.add_row(
             d.domain,
             d.target,
@@ -170,12 +317,98 @@ def _summary(result: Any) -> None:
             f"{d.total_seconds:.1f}",
             d.status,
         )
-    console = Console(width=max(Console().width, 140))
+    console = Console(width=max(Console().width, 140), highlight=False)
     console.print(table)
     for d in result.domains:
         if d.seconds:
-            stages = ", ".join(f"{k} {v:.2f}s" for k, v in d.seconds.items())
-            console.print(f"  {d.domain}: {stages}", highlight=False)
+            console.print(f"  {d.domain}: " + ", ".join(f"{k} {v:.2f}s" for k, v in d.seconds.items()))
+
+
+def _check_db() -> int:
+    from loader.config import load_config
+    from loader.transform import Dbt, DbtFailed
+    from loader.warehouse import check_database, connection
+
+    config = load_config()
+    schemas = sorted(
+        {"wdh_meta", "wdh_work", "mapping", *(d.output.schema_name for d in config.domains.values())}
+    )
+    tables = [d.target for d in config.domains.values()]
+    conn = connection()
+    checks = check_database(conn, schemas, tables)
+    if all(c.ok for c in checks):
+        try:
+            Dbt(conn).invoke("debug")
+            checks.append(_ok("dbt profile dbt_project/profiles.yml connects"))
+        except DbtFailed as exc:
+            checks.append(_problem(f"dbt profile: {exc.message}", "check the WDH_PG_* settings dbt receives"))
+    for check in checks:
+        mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
+        click.echo(f"{mark} {check.what}")
+        if check.fix:
+            click.echo(f"     → {check.fix}")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _ok(what: str) -> Any:
+    from loader.warehouse import Check
+
+    return Check(True, what)
+
+
+def _problem(what: str, fix: str) -> Any:
+    from loader.warehouse import Check
+
+    return Check(False, what, fix)
+
+
+@main.command("check-db")
+def check_db_command() -> None:
+    """Check the database: connection, version, schemas, tables, rights, dbt profile."""
+    sys.exit(_check_db())
+
+
+@main.group(invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.pass_context
+def runs(ctx: click.Context, limit: int) -> None:
+    """List recent runs (execute runs from wdh_meta, plan-only runs from the local file)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from loader.ledger import list_runs
+
+    entries = list_runs(_ledger_connection(), limit)
+    if not entries:
+        click.echo("no runs recorded yet")
+        return
+    for entry in entries:
+        domains = ", ".join(f"{d['domain']}={d['status']}" for d in entry["domains"])
+        click.echo(
+            f"{entry['run_id']}  {entry['started_at'][:19]}  {entry['mode']:<9}  "
+            f"period {entry.get('period') or '-':<6}  exit {entry.get('exit_code')}  {domains}"
+        )
+
+
+@runs.command("show")
+@click.argument("run_id")
+def runs_show(run_id: str) -> None:
+    """Show one run with its domains, files, counts and timings."""
+    from loader.ledger import show_run
+
+    entry = show_run(_ledger_connection(), run_id)
+    if entry is None:
+        raise WdhError(f"no run {run_id}", hint="list the runs with `wdh runs`")
+    click.echo(json.dumps(entry, ensure_ascii=False, indent=2, default=str))
+
+
+def _ledger_connection() -> Any:
+    """The database when one is configured or the embedded server already runs; else None."""
+    from loader.warehouse import APP_DATABASE, EmbeddedServer, connection, wdh_home
+
+    if os.environ.get("WDH_DATABASE_URL"):
+        return connection()
+    server = EmbeddedServer(wdh_home())
+    return server.connection(APP_DATABASE) if server.is_running() else None
 
 
 @main.command()
@@ -188,7 +421,7 @@ def _summary(result: Any) -> None:
 )
 @click.option("--seed", default=20241101, show_default=True, help="Random seed (same seed, same files).")
 def sample(period: str, rows: int, data_dir: Path | None, seed: int) -> None:
-    """Write a realistic sample month (every sheet, noise files, dirty values)."""
+    """Write a realistic sample month (every workbook, noise files, dirty values)."""
     from loader.config import data_root, validate_period
     from loader.sample import generate_month
 

@@ -31,7 +31,6 @@ _DOMAIN_KEYS = {
     "staging_table",
     "requires_backfill",
     "company_ids",
-    "max_files",
     "columns",
     "dbt",
     "output",
@@ -78,7 +77,6 @@ class Domain:
     staging_table: str
     requires_backfill: bool
     company_ids: bool
-    max_files: int
     aliases: dict[str, str]
     required_columns: tuple[str, ...]
     optional_columns: tuple[str, ...]
@@ -225,7 +223,6 @@ def _domain(name: str, s: dict[str, Any], fail: Any) -> Domain:
         staging_table=str(s["staging_table"]),
         requires_backfill=bool(s.get("requires_backfill", True)),
         company_ids=bool(s.get("company_ids", True)),
-        max_files=int(s.get("max_files", 1)),
         aliases=aliases,
         required_columns=required,
         optional_columns=optional,

@@ -1,7 +1,9 @@
 """The domain loop: discover → read → stage (dlt) → dbt → company ids → gate → publish.
 
 `run()` decides everything a `wdh etl` invocation does; the CLI only parses options
-and prints what this module reports through the `Reporter`.
+and prints what this module reports through the `Reporter`. Domains run in the order
+given; a failing domain is recorded and the next one runs; Ctrl+C or SIGTERM stops
+the run, the domain in progress is left unpublished and recorded as interrupted.
 """
 
 from __future__ import annotations
@@ -12,15 +14,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loader.config import Config, Domain
+from loader.config import SPECIAL_DOMAINS, Config, Domain
 from loader.errors import WdhError
+from loader.faults import fault
 
 log = logging.getLogger(__name__)
 
 STAGES = ("discover", "read", "stage", "transform", "publish")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(WdhError):
+    """Bad options or domain names: nothing ran (exit code 2)."""
 
 
 @dataclass
@@ -35,7 +44,7 @@ class FileInfo:
 class DomainResult:
     domain: str
     target: str
-    status: str = "pending"  # planned | ok | failed | interrupted
+    status: str = "pending"  # planned | ok | failed | interrupted | skipped
     files: list[FileInfo] = field(default_factory=list)
     version: str = ""
     rows_read: int = 0
@@ -63,6 +72,10 @@ class RunOptions:
     file_selection: str | None = None
     max_files: int = 1
     sheet: str | None = None
+    file: Path | None = None
+    mode: str | None = None  # delete_insert | append; None: the domain's configured mode
+    lock_timeout: float = 0.0
+    command: str = "wdh etl"
 
 
 @dataclass
@@ -70,21 +83,25 @@ class RunResult:
     run_id: str
     mode: str
     domains: list[DomainResult]
+    interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
-        return 0 if all(d.status in ("ok", "planned") for d in self.domains) else 1
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_OK if all(d.status in ("ok", "planned") for d in self.domains) else EXIT_FAILED
 
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
 
-def _quiet(event: str, fields: dict[str, Any]) -> None:
+def _log_event(event: str, fields: dict[str, Any]) -> None:
     log.info("%s %s", event, fields)
 
 
 @contextmanager
-def _timed(result: DomainResult, stage: str) -> Iterator[None]:
+def _timed(result: DomainResult, stage: str, report: Reporter) -> Iterator[None]:
+    report("stage_started", {"domain": result.domain, "stage": stage})
     started = time.perf_counter()
     try:
         yield
@@ -96,24 +113,99 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d_%H%M%S") + "_" + uuid.uuid4().hex[:6]
 
 
-def run(config: Config, options: RunOptions, report: Reporter = _quiet) -> RunResult:
+def select_domains(config: Config, domains: str | None, all_domains: bool) -> list[str]:
+    """The domains a run covers, validated before anything runs."""
+    if bool(domains) == bool(all_domains):
+        raise UsageError("give exactly one of --domains or --all-domains")
+    if all_domains:
+        return config.data_domains()
+    names = [name.strip() for name in (domains or "").split(",") if name.strip()]
+    if not names:
+        raise UsageError("--domains needs at least one domain name")
+    valid = list(config.domains)
+    unknown = [n for n in names if n not in config.domains and n not in SPECIAL_DOMAINS]
+    if unknown:
+        raise UsageError(
+            f"unknown domain(s): {', '.join(unknown)}",
+            hint=f"valid domains: {', '.join(valid)}; alone: {', '.join(SPECIAL_DOMAINS)}",
+        )
+    special = [n for n in names if n in SPECIAL_DOMAINS]
+    if special and len(names) > 1:
+        raise UsageError(
+            f"{', '.join(special)} can only run as the single domain of a run",
+            hint=f"run it on its own: wdh etl --domains {special[0]}",
+        )
+    if len(set(names)) != len(names):
+        raise UsageError("a domain is listed twice in --domains")
+    return names
+
+
+def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> RunResult:
     mode = "execute" if options.execute else "plan-only"
     result = RunResult(run_id=new_run_id(), mode=mode, domains=[])
+    started = datetime.now(UTC)
     engine = _Engine(options, result.run_id, report)
-    for name in options.domains:
-        domain = config.domain(name)
-        outcome = DomainResult(domain=name, target=domain.target)
-        result.domains.append(outcome)
-        report("domain_started", {"domain": name, "mode": mode, "target": domain.target})
-        try:
-            engine.run_domain(domain, outcome)
-        except WdhError as exc:
-            outcome.status, outcome.error = "failed", str(exc)
-        except Exception as exc:  # a bug must not take down the other domains
-            log.exception("domain %s failed unexpectedly", name)
-            outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
-        report("domain_finished", {"domain": name, "result": outcome})
+    report(
+        "run_started",
+        {"run_id": result.run_id, "mode": mode, "domains": options.domains, "period": options.period},
+    )
+    if options.execute:
+        from loader import ledger
+
+        ledger.start_run(
+            engine.conn(),
+            result.run_id,
+            command=options.command,
+            mode=mode,
+            period=options.period,
+            domains=options.domains,
+        )
+    try:
+        for name in options.domains:
+            outcome = DomainResult(domain=name, target=_target(config, name))
+            result.domains.append(outcome)
+            report("domain_started", {"domain": name, "mode": mode, "target": outcome.target})
+            try:
+                engine.run_domain(config, name, outcome)
+            except KeyboardInterrupt:
+                outcome.status, outcome.error = (
+                    "interrupted",
+                    "interrupted (Ctrl+C or SIGTERM); nothing published",
+                )
+                result.interrupted = True
+            except WdhError as exc:
+                outcome.status, outcome.error = "failed", str(exc)
+            except Exception as exc:  # a bug must not take down the other domains
+                log.exception("domain %s failed unexpectedly", name)
+                outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+            engine.record_domain(outcome)
+            report("domain_finished", {"domain": name, "result": outcome})
+            if result.interrupted:
+                break
+    finally:
+        for name in options.domains[len(result.domains) :]:
+            result.domains.append(
+                DomainResult(
+                    domain=name,
+                    target=_target(config, name),
+                    status="skipped",
+                    error="not run: the run was interrupted",
+                )
+            )
+        if options.execute:
+            from loader import ledger
+
+            ledger.finish_run(engine.conn(), result.run_id, result.exit_code)
+        else:
+            from loader import ledger
+
+            ledger.record_plan_run(result, command=options.command, period=options.period, started=started)
+    report("run_finished", {"run_id": result.run_id, "exit_code": result.exit_code, "result": result})
     return result
+
+
+def _target(config: Config, name: str) -> str:
+    return config.domains[name].target if name in config.domains else "(orchestration job)"
 
 
 class _Engine:
@@ -140,35 +232,60 @@ class _Engine:
             self._dbt = Dbt(self.conn() if self.options.execute else None)
         return self._dbt
 
-    def variables(self) -> dict[str, Any]:
-        return {"period": self.options.period or "000000", "run_id": self.run_id}
+    def variables(self, domain: Domain) -> dict[str, Any]:
+        mode = self.options.mode or domain.output.mode
+        return {"period": self.options.period or "000000", "run_id": self.run_id, "publish_mode": mode}
 
-    def run_domain(self, domain: Domain, outcome: DomainResult) -> None:
-        from loader.discovery import discover
+    def record_domain(self, outcome: DomainResult) -> None:
+        if not self.options.execute or outcome.status == "pending":
+            return
+        from loader import ledger
+
+        try:
+            ledger.finish_domain(self.conn(), self.run_id, outcome)
+        except Exception as exc:  # the ledger must not hide the domain's own outcome
+            log.error("could not record domain %s in the run ledger: %s", outcome.domain, exc)
+
+    def run_domain(self, config: Config, name: str, outcome: DomainResult) -> None:
+        if name in SPECIAL_DOMAINS:
+            raise WdhError(
+                f"{name} is a special orchestration domain whose job is not part of this version yet",
+                hint="see docs/cli.md; run the data domains with --domains or --all-domains",
+            )
+        domain = config.domain(name)
+        if not self.options.execute:
+            self._load(domain, outcome)
+            return
+        from loader import ledger
+        from loader.warehouse import DomainLocked, domain_lock
+
+        conn = self.conn()
+        try:
+            with domain_lock(conn, domain.name, self.options.lock_timeout):
+                ledger.start_domain(conn, self.run_id, domain.name, domain.target)
+                outcome.status = "running"
+                self._load(domain, outcome)
+        except DomainLocked:
+            holder = ledger.running_holder(conn, domain.name)
+            since = f"run {holder[0]} since {holder[1]:%Y-%m-%d %H:%M:%S %Z}" if holder else "another run"
+            raise WdhError(
+                f"domain {domain.name} is being loaded by {since}",
+                hint="wait for it to finish, or give --lock-timeout SECONDS to wait",
+            ) from None
+
+    def _load(self, domain: Domain, outcome: DomainResult) -> None:
         from loader.workbook import read_domain
 
-        options = self.options
-        with _timed(outcome, "discover"):
-            found = discover(
-                domain,
-                options.data_dir,
-                options.period,
-                file_selection=options.file_selection,
-                max_files=options.max_files,
-            )
-        outcome.version = found.version
-        self.report(
+        options, report = self.options, self.report
+        with _timed(outcome, "discover", report):
+            files = self._files(domain, outcome)
+        report(
             "files_found",
-            {
-                "domain": domain.name,
-                "folder": str(found.folder),
-                "version": found.version,
-                "files": [str(p) for p in found.files],
-            },
+            {"domain": domain.name, "version": outcome.version, "files": [str(p) for p in files]},
         )
-        with _timed(outcome, "read"):
+        with _timed(outcome, "read", report):
             sheets = (_sheet_arg(options.sheet),) if options.sheet else None
-            read = read_domain(found.files, domain, options.period, data_dir=options.data_dir, sheets=sheets)
+            read = read_domain(files, domain, options.period, data_dir=options.data_dir, sheets=sheets)
         outcome.rows_read = read.rows
         outcome.files = [
             FileInfo(
@@ -177,51 +294,73 @@ class _Engine:
                 size=path.stat().st_size,
                 sheets=[s.sheet for s in read.sheets if s.file == path],
             )
-            for path in found.files
+            for path in files
         ]
         for sheet in read.sheets:
             if sheet.ignored_columns:
                 outcome.notes.append(f"{sheet.sheet}: ignored columns {', '.join(sheet.ignored_columns)}")
         if read.rows == 0:
             raise WdhError(
-                f"no data rows in {', '.join(s.sheet for s in read.sheets)} of {found.files[0].name}",
+                f"no data rows in {', '.join(s.sheet for s in read.sheets)} of "
+                f"{', '.join(p.name for p in files)}",
                 hint="check that the right workbook was delivered; nothing was written",
             )
-        self.report("rows_read", {"domain": domain.name, "rows": read.rows})
+        report("rows_read", {"domain": domain.name, "rows": read.rows, "sheets": len(read.sheets)})
+        fault("after_read")
 
         if not options.execute:
             # the scope as read (before cleaning); --execute reports the cleaned one
             outcome.refresh_scope = _distinct(read.table, domain.output.refresh_key)
-            self.report("scope", {"domain": domain.name, "scope": outcome.refresh_scope, "raw": True})
-            with _timed(outcome, "transform"):
+            report("scope", {"domain": domain.name, "scope": outcome.refresh_scope, "raw": True})
+            with _timed(outcome, "transform", report):
                 self.dbt().invoke(
                     "compile",
                     "--select",
                     f"+{domain.dbt.mart}",
                     "--no-populate-cache",
                     "--no-introspect",
-                    variables=self.variables(),
+                    variables=self.variables(domain),
                 )
             outcome.status = "planned"
             return
         self._execute(domain, outcome, read.table)
+
+    def _files(self, domain: Domain, outcome: DomainResult) -> list[Path]:
+        from loader.discovery import discover
+
+        options = self.options
+        if options.file is not None:
+            if not options.file.is_file():
+                raise WdhError(f"--file {options.file} does not exist", hint="check the path")
+            outcome.version = "--file"
+            return [options.file]
+        found = discover(
+            domain,
+            options.data_dir,
+            options.period,
+            file_selection=options.file_selection,
+            max_files=options.max_files,
+        )
+        outcome.version = found.version
+        return list(found.files)
 
     def _execute(self, domain: Domain, outcome: DomainResult, table: Any) -> None:
         from loader.enrichment import resolve_company_ids
         from loader.staging import stage
         from loader.warehouse import connect
 
-        conn, period, dbt = self.conn(), self.options.period, self.dbt()
-        schema = domain.staging_schema(period)
-        with _timed(outcome, "stage"):
+        conn, report, dbt = self.conn(), self.report, self.dbt()
+        schema = domain.staging_schema(self.options.period)
+        with _timed(outcome, "stage", report):
             staged = stage(table, schema=schema, table_name=domain.staging_table, conn=conn)
         outcome.rows_staged = staged.rows
-        self.report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
+        report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
 
-        variables = self.variables()
+        variables = self.variables(domain)
         no_unit = ("--exclude", "test_type:unit")
-        with _timed(outcome, "transform"):
+        with _timed(outcome, "transform", report):
             dbt.invoke("build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables)
+            fault("between_dbt_layers")
             if domain.company_ids:
                 with connect(conn) as pg:
                     resolution = resolve_company_ids(
@@ -230,21 +369,8 @@ class _Engine:
                 outcome.temporary_ids = resolution.temporary_ids
             # the gate: blocking data tests on exactly the rows about to be published
             dbt.invoke("build", "--select", domain.dbt.resolved, *no_unit, variables=variables)
-            with connect(conn) as pg, pg.cursor() as cur:
-                cur.execute(
-                    "select count(*) filter (where _drop_reason is not null), "
-                    "count(*) filter (where _drop_reason is null and _reject_reason is not null), "
-                    "count(*) filter (where _drop_reason is null and _reject_reason is null) "
-                    f"from wdh_work.{domain.dbt.resolved}"
-                )
-                outcome.rows_dropped, outcome.rows_rejected, publishable = cur.fetchone()
-                key = ", ".join(f'"{column}"' for column in domain.output.refresh_key)
-                cur.execute(
-                    f"select distinct {key} from wdh_work.{domain.dbt.resolved} "
-                    f"where _drop_reason is null and _reject_reason is null order by {key}"
-                )
-                outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
-        self.report(
+            self._count_verdicts(domain, outcome)
+        report(
             "scope",
             {
                 "domain": domain.name,
@@ -254,6 +380,7 @@ class _Engine:
                 "rejected": outcome.rows_rejected,
             },
         )
+        publishable = outcome.rows_read - outcome.rows_dropped - outcome.rows_rejected
         if publishable == 0:
             raise WdhError(
                 f"none of the {outcome.rows_read} rows read survived cleaning "
@@ -262,11 +389,31 @@ class _Engine:
             )
         if outcome.rows_dropped * 2 > outcome.rows_read:
             outcome.notes.append(f"more than half of the rows were dropped ({outcome.rows_dropped})")
-        with _timed(outcome, "publish"):
+        fault("before_publish")
+        with _timed(outcome, "publish", report):
             dbt.invoke("build", "--select", domain.dbt.mart, *no_unit, variables=variables)
         outcome.rows_published = publishable
         outcome.status = "ok"
+        fault("after_publish")
         self._build_dependants(domain, outcome, variables)
+
+    def _count_verdicts(self, domain: Domain, outcome: DomainResult) -> None:
+        from loader.warehouse import connect
+
+        relation = f"wdh_work.{domain.dbt.resolved}"
+        key = ", ".join(f'"{column}"' for column in domain.output.refresh_key)
+        with connect(self.conn()) as pg, pg.cursor() as cur:
+            cur.execute(
+                "select count(*) filter (where _drop_reason is not null), "
+                "count(*) filter (where _drop_reason is null and _reject_reason is not null) "
+                f"from {relation}"
+            )
+            outcome.rows_dropped, outcome.rows_rejected = cur.fetchone()
+            cur.execute(
+                f"select distinct {key} from {relation} "
+                f"where _drop_reason is null and _reject_reason is null order by {key}"
+            )
+            outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
 
     def _build_dependants(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """Views over the mart (e.g. the award/loss status view). The mart is already

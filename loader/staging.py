@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loader.errors import WdhError
+from loader.faults import fault
 from loader.warehouse import Connection, wdh_home
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
         pipeline.drop_pending_packages()
         dropped = True
     try:
-        info = pipeline.run(workbook_source(table, table_name), loader_file_format="csv")
+        pipeline.extract(workbook_source(table, table_name), loader_file_format="csv")
+        pipeline.normalize()
+        fault("mid_stage")
+        info = pipeline.load()
     except Exception as exc:
         pipeline.drop_pending_packages()
         raise WdhError(

@@ -66,8 +66,6 @@ class Dbt:
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(wdh_home() / "dbt" / "target"),
             "--log-path",
             str(dbt_log_dir()),
             "--log-level",
@@ -75,10 +73,14 @@ class Dbt:
             "--log-level-file",
             "info",
         ]
+        if command != "debug":  # the one command without a target path
+            argv += ["--target-path", str(wdh_home() / "dbt" / "target")]
         if variables:
             argv += ["--vars", json.dumps(variables, ensure_ascii=False)]
         log.debug("dbt %s", " ".join(argv))
         outcome = self._runner.invoke(argv)
+        if isinstance(outcome.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt
         results = _node_results(outcome.result)
         if not outcome.success:
             failures = [r for r in results if r.status in ("error", "fail", "runtime error")]

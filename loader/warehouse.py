@@ -305,3 +305,108 @@ def _free_port(preferred: int) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class DomainLocked(WdhError):
+    """Another run holds the domain's advisory lock."""
+
+
+@contextlib.contextmanager
+def domain_lock(conn: Connection, domain: str, timeout: float) -> Iterator[None]:
+    """Hold PostgreSQL advisory lock `wdh:domain:<domain>` while the block runs.
+
+    Waits up to `timeout` seconds (0: try once). The lock lives on its own connection,
+    so it is released when the process dies, however it dies.
+    """
+    import psycopg2
+
+    pg = psycopg2.connect(**conn.psycopg_kwargs())
+    pg.autocommit = True
+    key = f"wdh:domain:{domain}"
+    try:
+        deadline = time.monotonic() + timeout
+        with pg.cursor() as cur:
+            while True:
+                cur.execute("select pg_try_advisory_lock(hashtext(%s))", (key,))
+                if cur.fetchone()[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    raise DomainLocked(f"domain {domain} is locked by another run")
+                time.sleep(min(0.5, max(deadline - time.monotonic(), 0.05)))
+        yield
+    finally:
+        pg.close()  # closing the session releases the lock
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    what: str
+    fix: str = ""
+
+
+def check_database(conn: Connection, schemas: list[str], tables: list[str]) -> list[Check]:
+    """What `wdh check-db` reports: connection, version, schemas, tables, rights.
+
+    The write test runs inside a transaction that is rolled back, so it leaves nothing.
+    """
+    import psycopg2
+
+    checks: list[Check] = []
+    try:
+        pg = psycopg2.connect(**conn.psycopg_kwargs())
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        return [
+            Check(
+                False,
+                f"connect to {conn.redacted()}: {reason}",
+                "start the embedded server (`wdh db start`) or fix WDH_DATABASE_URL",
+            )
+        ]
+    try:
+        with pg.cursor() as cur:
+            cur.execute("show server_version")
+            checks.append(Check(True, f"connected to {conn.redacted()} (PostgreSQL {cur.fetchone()[0]})"))
+            cur.execute("select nspname from pg_namespace")
+            present = {row[0] for row in cur.fetchall()}
+            for schema in schemas:
+                checks.append(
+                    Check(True, f"schema {schema} exists")
+                    if schema in present
+                    else Check(
+                        True, f"schema {schema} does not exist yet; the first --execute run creates it"
+                    )
+                )
+            for table in tables:
+                cur.execute("select to_regclass(%s)", (_quote_qualified(table),))
+                exists = cur.fetchone()[0] is not None
+                checks.append(
+                    Check(
+                        True,
+                        f"table {table} "
+                        + ("exists" if exists else "does not exist yet; the first --execute run creates it"),
+                    )
+                )
+            try:
+                cur.execute("create schema wdh_check_db_probe")
+                cur.execute("create table wdh_check_db_probe.probe (id integer)")
+                cur.execute("insert into wdh_check_db_probe.probe values (1)")
+                checks.append(Check(True, "may create schemas and tables and write rows (probe rolled back)"))
+            except psycopg2.Error as exc:
+                checks.append(
+                    Check(
+                        False,
+                        f"cannot create and write: {str(exc).strip().splitlines()[0]}",
+                        f"grant CREATE on database {conn.dbname} to {conn.user}",
+                    )
+                )
+            finally:
+                pg.rollback()
+    finally:
+        pg.close()
+    return checks
+
+
+def _quote_qualified(name: str) -> str:
+    return ".".join(f'"{part}"' for part in name.split("."))

@@ -4,6 +4,7 @@
     config(
         alias='收入明细',
         schema='business',
+        incremental_strategy=publish_strategy(),
         unique_key=['月度', '业务类型', '计划类型'],
         on_schema_change='append_new_columns',
         post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",

@@ -5,6 +5,7 @@
     config(
         alias='流失客户明细',
         schema='customer',
+        incremental_strategy=publish_strategy(),
         unique_key=['上报月份', '业务类型'],
         on_schema_change='append_new_columns',
         post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",

@@ -4,6 +4,7 @@
     config(
         alias='sandbox_trustee_performance',
         schema='sandbox',
+        incremental_strategy=publish_strategy(),
         unique_key=['report_date', 'plan_code', 'company_code'],
         on_schema_change='append_new_columns',
     )

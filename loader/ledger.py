@@ -1,0 +1,241 @@
+"""The run ledger: one row per `wdh etl --execute` run and one per domain, in schema
+wdh_meta. Plan-only runs never touch the database; they are appended to a local JSON
+lines file (`<WDH_HOME>/plan-runs.jsonl`) so `wdh runs` lists them too.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loader.warehouse import Connection, connect, wdh_home
+
+DDL = """
+create schema if not exists wdh_meta;
+create table if not exists wdh_meta.runs (
+    run_id       varchar(64) primary key,
+    started_at   timestamptz not null,
+    finished_at  timestamptz,
+    username     text not null,
+    host         text not null,
+    command      text not null,
+    mode         varchar(16) not null,
+    period       varchar(6),
+    domains      text[] not null,
+    exit_code    integer
+);
+create table if not exists wdh_meta.run_domains (
+    run_id          varchar(64) not null references wdh_meta.runs (run_id),
+    domain          varchar(63) not null,
+    status          varchar(16) not null,
+    started_at      timestamptz not null,
+    finished_at     timestamptz,
+    target          text,
+    files           jsonb not null default '[]',
+    rows_read       integer not null default 0,
+    rows_staged     integer not null default 0,
+    rows_published  integer not null default 0,
+    rows_dropped    integer not null default 0,
+    rows_rejected   integer not null default 0,
+    refresh_scope   jsonb not null default '[]',
+    seconds         jsonb not null default '{}',
+    error           text,
+    primary key (run_id, domain)
+);
+create index if not exists run_domains_running on wdh_meta.run_domains (domain) where status = 'running';
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_schema(conn: Connection) -> None:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext('wdh:ledger-ddl'))")
+        cur.execute(DDL)
+
+
+def start_run(
+    conn: Connection, run_id: str, *, command: str, mode: str, period: str | None, domains: list[str]
+) -> None:
+    ensure_schema(conn)
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "insert into wdh_meta.runs (run_id, started_at, username, host, command, mode, period, domains) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (run_id, _now(), _user(), socket.gethostname(), command, mode, period, domains),
+        )
+
+
+def start_domain(conn: Connection, run_id: str, domain: str, target: str) -> None:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "insert into wdh_meta.run_domains (run_id, domain, status, started_at, target) "
+            "values (%s, %s, 'running', %s, %s)",
+            (run_id, domain, _now(), target),
+        )
+
+
+def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            """update wdh_meta.run_domains set status = %s, finished_at = %s, files = %s, rows_read = %s,
+                   rows_staged = %s, rows_published = %s, rows_dropped = %s, rows_rejected = %s,
+                   refresh_scope = %s, seconds = %s, error = %s
+               where run_id = %s and domain = %s""",
+            (
+                result.status,
+                _now(),
+                json.dumps([asdict(f) for f in result.files], ensure_ascii=False),
+                result.rows_read,
+                result.rows_staged,
+                result.rows_published,
+                result.rows_dropped,
+                result.rows_rejected,
+                json.dumps(result.refresh_scope, ensure_ascii=False, default=str),
+                json.dumps({k: round(v, 3) for k, v in result.seconds.items()}),
+                result.error,
+                run_id,
+                result.domain,
+            ),
+        )
+
+
+def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "update wdh_meta.runs set finished_at = %s, exit_code = %s where run_id = %s",
+            (_now(), exit_code, run_id),
+        )
+
+
+def running_holder(conn: Connection, domain: str) -> tuple[str, datetime] | None:
+    """The run that holds `domain` according to the ledger, if any."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select to_regclass('wdh_meta.run_domains')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute(
+            "select run_id, started_at from wdh_meta.run_domains where domain = %s and status = 'running' "
+            "order by started_at desc limit 1",
+            (domain,),
+        )
+        row = cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+
+def record_plan_run(result: Any, *, command: str, period: str | None, started: datetime) -> None:
+    """Plan-only runs go to a local file, never to the database."""
+    path = plan_runs_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "run_id": result.run_id,
+        "started_at": started.isoformat(),
+        "finished_at": _now().isoformat(),
+        "username": _user(),
+        "host": socket.gethostname(),
+        "command": command,
+        "mode": result.mode,
+        "period": period,
+        "exit_code": result.exit_code,
+        "domains": [_domain_entry(d) for d in result.domains],
+    }
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+
+def plan_runs_file() -> Path:
+    return wdh_home() / "plan-runs.jsonl"
+
+
+def _domain_entry(d: Any) -> dict[str, Any]:
+    return {
+        "domain": d.domain,
+        "status": d.status,
+        "target": d.target,
+        "files": [asdict(f) for f in d.files],
+        "rows_read": d.rows_read,
+        "rows_staged": d.rows_staged,
+        "rows_published": d.rows_published,
+        "rows_dropped": d.rows_dropped,
+        "rows_rejected": d.rows_rejected,
+        "refresh_scope": d.refresh_scope,
+        "seconds": {k: round(v, 3) for k, v in d.seconds.items()},
+        "error": d.error,
+    }
+
+
+def list_runs(conn: Connection | None, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent runs, newest first: execute runs from the database, plan-only runs from the file."""
+    runs: list[dict[str, Any]] = []
+    if conn is not None:
+        with connect(conn) as pg, pg.cursor() as cur:
+            cur.execute("select to_regclass('wdh_meta.runs')")
+            if cur.fetchone()[0] is not None:
+                cur.execute(
+                    """select r.run_id, r.started_at, r.finished_at, r.username, r.mode, r.period,
+                              r.exit_code,
+                              coalesce(json_agg(json_build_object(
+                                  'domain', d.domain, 'status', d.status, 'rows_published', d.rows_published
+                              )) filter (where d.domain is not null), '[]')
+                       from wdh_meta.runs r left join wdh_meta.run_domains d using (run_id)
+                       group by r.run_id order by r.started_at desc limit %s""",
+                    (limit,),
+                )
+                for row in cur.fetchall():
+                    runs.append(
+                        {
+                            "run_id": row[0],
+                            "started_at": row[1].isoformat(),
+                            "finished_at": row[2].isoformat() if row[2] else None,
+                            "username": row[3],
+                            "mode": row[4],
+                            "period": row[5],
+                            "exit_code": row[6],
+                            "domains": row[7],
+                        }
+                    )
+    path = plan_runs_file()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                runs.append(json.loads(line))
+    runs.sort(key=lambda r: r["started_at"], reverse=True)
+    return runs[:limit]
+
+
+def show_run(conn: Connection | None, run_id: str) -> dict[str, Any] | None:
+    if conn is not None:
+        with connect(conn) as pg, pg.cursor() as cur:
+            cur.execute("select to_regclass('wdh_meta.runs')")
+            if cur.fetchone()[0] is not None:
+                cur.execute("select row_to_json(r) from wdh_meta.runs r where run_id = %s", (run_id,))
+                row = cur.fetchone()
+                if row:
+                    run = dict(row[0])
+                    cur.execute(
+                        "select row_to_json(d) from wdh_meta.run_domains d "
+                        "where run_id = %s order by started_at",
+                        (run_id,),
+                    )
+                    run["domains"] = [dict(r[0]) for r in cur.fetchall()]
+                    return run
+    path = plan_runs_file()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line)["run_id"] == run_id:
+                return dict(json.loads(line))
+    return None
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
