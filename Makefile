@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 .PHONY: setup demo etl test lint docs bench clean db-stop help
 
 help:
-	@echo "make demo    set up, start the embedded PostgreSQL, load a sample month, build the docs"
+	@echo "make demo    set up, start the embedded PostgreSQL, load a sample month (all domains), build the docs"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make etl DOMAINS=a,b PERIOD=YYYYMM [EXECUTE=1] [DATA_DIR=data]"
 	@echo "make lint | docs | clean | db-stop"
@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/wdh db start
 	$(BIN)/wdh sample --period $(PERIOD) --rows $(ROWS) --data-dir $(DATA_DIR)
-	$(BIN)/wdh etl --domains $(DOMAINS) --period $(PERIOD) --data-dir $(DATA_DIR) --execute
+	$(BIN)/wdh etl --all-domains --period $(PERIOD) --data-dir $(DATA_DIR) --execute
 	$(BIN)/wdh docs
 
 etl: setup
