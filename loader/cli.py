@@ -401,6 +401,39 @@ def runs_show(run_id: str) -> None:
     click.echo(json.dumps(entry, ensure_ascii=False, indent=2, default=str))
 
 
+@main.command()
+@click.argument("run_id")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write them to this CSV file (UTF-8 with BOM, opens in Excel) instead of printing.",
+)
+def rejects(run_id: str, csv_path: Path | None) -> None:
+    """List a run's rejected, dropped and warned rows: file, sheet, row, column, value, reason."""
+    import csv
+
+    from loader.ledger import list_rejects
+
+    conn = _ledger_connection()
+    rows = list_rejects(conn, run_id) if conn is not None else []
+    header = ("domain", "kind", "file", "sheet", "row", "column", "value", "reason")
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        click.echo(f"{len(rows)} row(s) written to {csv_path}")
+        return
+    if not rows:
+        click.echo(f"no rejected, dropped or warned rows recorded for run {run_id}")
+        return
+    for domain, kind, file, sheet, row, column, value, reason in rows:
+        where = f"{file} · {sheet} · row {row}" + (f" · {column}" if column else "")
+        shown = f" ({value!r})" if value is not None else ""
+        click.echo(f"{domain:<20} {kind:<8} {where}: {reason}{shown}")
+
+
 def _ledger_connection() -> Any:
     """The database when one is configured or the embedded server already runs; else None."""
     from loader.warehouse import APP_DATABASE, EmbeddedServer, connection, wdh_home

@@ -203,6 +203,13 @@ def _domain(name: str, s: dict[str, Any], fail: Any) -> Domain:
             raise fail(f"output.{key}", "is required")
     if output.get("mode") not in ("delete_insert", "append"):
         raise fail("output.mode", "must be delete_insert or append")
+    for key, value in [("staging_table", s["staging_table"]), *((f"dbt.{k}", v) for k, v in dbt.items())]:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(value)):
+            raise fail(
+                key, f"{value!r}: lower-case ASCII letters, digits and underscores only (it reaches SQL)"
+            )
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(output.get("schema_name", "business"))):
+        raise fail("output.schema_name", "lower-case ASCII letters, digits and underscores only")
     aliases = {str(k): str(v) for k, v in (columns.get("aliases") or {}).items()}
     required = tuple(str(c) for c in columns.get("required") or ())
     optional = tuple(str(c) for c in columns.get("optional") or ())

@@ -48,6 +48,18 @@ create table if not exists wdh_meta.run_domains (
     primary key (run_id, domain)
 );
 create index if not exists run_domains_running on wdh_meta.run_domains (domain) where status = 'running';
+create table if not exists wdh_meta.rejects (
+    run_id      varchar(64) not null,
+    domain      varchar(63) not null,
+    kind        varchar(10) not null,  -- rejected | dropped | warning
+    file        text,
+    sheet       text,
+    row_number  integer,
+    column_name text,
+    value       text,
+    reason      text not null
+);
+create index if not exists rejects_run on wdh_meta.rejects (run_id, domain);
 """
 
 
@@ -74,7 +86,15 @@ def start_run(
 
 
 def start_domain(conn: Connection, run_id: str, domain: str, target: str) -> None:
+    """Record the domain as running. The caller holds the domain's lock, so a row still
+    'running' for this domain belongs to a process that died: it is marked crashed."""
     with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "update wdh_meta.run_domains set status = 'crashed', finished_at = %s, "
+            "error = 'the process died while loading; a later run found the domain unlocked' "
+            "where domain = %s and status = 'running'",
+            (_now(), domain),
+        )
         cur.execute(
             "insert into wdh_meta.run_domains (run_id, domain, status, started_at, target) "
             "values (%s, %s, 'running', %s, %s)",
@@ -105,6 +125,51 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
                 result.domain,
             ),
         )
+
+
+def record_rejects(conn: Connection, run_id: str, domain: str, relation: str) -> int:
+    """Copy the rejected, dropped and warned rows of a verdict model into wdh_meta.rejects."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            tuple(relation.split(".")),
+        )
+        has_warnings = "_warning_reason" in {row[0] for row in cur.fetchall()}
+        warnings = (
+            f"""union all
+                select %(run)s, %(domain)s, 'warning', _source_file, _source_sheet, _source_row,
+                       _warning_column, _warning_value, _warning_reason
+                from {relation} where _warning_reason is not null"""
+            if has_warnings
+            else ""
+        )
+        cur.execute(
+            f"""insert into wdh_meta.rejects
+                    (run_id, domain, kind, file, sheet, row_number, column_name, value, reason)
+                select %(run)s, %(domain)s, 'rejected', _source_file, _source_sheet, _source_row,
+                       _reject_column, _reject_value, _reject_reason
+                from {relation} where _drop_reason is null and _reject_reason is not null
+                union all
+                select %(run)s, %(domain)s, 'dropped', _source_file, _source_sheet, _source_row,
+                       null, null, _drop_reason
+                from {relation} where _drop_reason is not null
+                {warnings}""",
+            {"run": run_id, "domain": domain},
+        )
+        return int(cur.rowcount)
+
+
+def list_rejects(conn: Connection, run_id: str) -> list[tuple[Any, ...]]:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select to_regclass('wdh_meta.rejects')")
+        if cur.fetchone()[0] is None:
+            return []
+        cur.execute(
+            "select domain, kind, file, sheet, row_number, column_name, value, reason from wdh_meta.rejects "
+            "where run_id = %s order by domain, file, sheet, row_number",
+            (run_id,),
+        )
+        return list(cur.fetchall())
 
 
 def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:

@@ -347,6 +347,7 @@ class _Engine:
     def _execute(self, domain: Domain, outcome: DomainResult, table: Any) -> None:
         from loader.enrichment import resolve_company_ids
         from loader.staging import stage
+        from loader.transform import DbtFailed
         from loader.warehouse import connect
 
         conn, report, dbt = self.conn(), self.report, self.dbt()
@@ -368,7 +369,13 @@ class _Engine:
                     )
                 outcome.temporary_ids = resolution.temporary_ids
             # the gate: blocking data tests on exactly the rows about to be published
-            dbt.invoke("build", "--select", domain.dbt.resolved, *no_unit, variables=variables)
+            try:
+                dbt.invoke("build", "--select", domain.dbt.resolved, *no_unit, variables=variables)
+            except DbtFailed as exc:  # the gate failed: the verdicts are still worth keeping
+                if any(r.name == domain.dbt.resolved and r.status == "success" for r in exc.results):
+                    self._record_rejects(domain)
+                raise
+            self._record_rejects(domain)
             self._count_verdicts(domain, outcome)
         report(
             "scope",
@@ -396,6 +403,12 @@ class _Engine:
         outcome.status = "ok"
         fault("after_publish")
         self._build_dependants(domain, outcome, variables)
+
+    def _record_rejects(self, domain: Domain) -> None:
+        """Rejected, dropped and warned rows go to wdh_meta.rejects — also when the gate failed."""
+        from loader import ledger
+
+        ledger.record_rejects(self.conn(), self.run_id, domain.name, f"wdh_work.{domain.dbt.resolved}")
 
     def _count_verdicts(self, domain: Domain, outcome: DomainResult) -> None:
         from loader.warehouse import connect

@@ -130,3 +130,28 @@ def test_corrupt_workbook_is_a_clear_error(tmp_path):
     path.write_bytes(b"PK\x03\x04 this is not a zip archive")
     with pytest.raises(SourceError, match=r"not a readable Excel workbook.*file broken\.xlsx"):
         _read(path)
+
+
+def test_unreadable_file_names_it_and_says_what_to_do(tmp_path):
+    import os
+    import stat
+
+    path = _book(tmp_path / "b.xlsx", [HEADER, [202411] * 9])
+    _read(path)  # readable first: every module the reader needs is imported now
+    path.chmod(0)
+    path.touch()  # a new mtime: no cached reader
+    dropped_privileges = False
+    if os.geteuid() == 0:  # root reads anything: look at the file as an unprivileged user
+        for parent in [tmp_path, *tmp_path.parents]:
+            parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
+        os.setegid(65534)
+        os.seteuid(65534)
+        dropped_privileges = True
+    try:
+        with pytest.raises(SourceError, match=r"permission denied.*file b\.xlsx") as error:
+            _read(path)
+    finally:
+        if dropped_privileges:
+            os.seteuid(0)
+            os.setegid(0)
+    assert "read permission" in str(error.value)

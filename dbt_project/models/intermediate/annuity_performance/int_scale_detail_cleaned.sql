@@ -65,6 +65,7 @@ mapped as (
         codes_defaulted."待遇支付",
         codes_defaulted."投资收益",
         codes_defaulted."当期收益率",
+        codes_defaulted."当期收益率__raw",
         coalesce(branches."机构代码", 'G00') as "机构代码",
         codes_defaulted."机构名称",
         product_lines."产品线代码",

@@ -48,7 +48,7 @@ checked as (
             when {{ date_out_of_range('resolved."月度"') }}
                 then array['月度', resolved."月度__raw", 'date outside 2000–2030 or in the future']
             when resolved."当期收益率" not between -1 and 10
-                then array['当期收益率', resolved."当期收益率"::text, 'rate outside [-1, 10]']
+                then array['当期收益率', resolved."当期收益率__raw", 'rate outside [-1, 10]']
             {%- for column in amounts %}
             when abs(resolved.{{ adapter.quote(column) }}) >= 1e14
                 then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}::text, 'amount too large for NUMERIC(18,4)']

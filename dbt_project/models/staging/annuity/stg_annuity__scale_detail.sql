@@ -32,6 +32,7 @@ typed as (
         _period,
         {{ parse_month_date('"月度"') }} as "月度",
         "月度" as "月度__raw",
+        "当期收益率" as "当期收益率__raw",
         "业务类型",
         "计划类型",
         {{ normalise_plan_code('"计划代码"') }} as "计划代码",
