@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def cli_env(database: Connection, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WDH_", "DBT_"))}
-    env.update(WDH_DATABASE_URL=database.url(), WDH_HOME=str(workdir / ".wdh"), **extra)
+    env.update({"WDH_DATABASE_URL": database.url(), "WDH_HOME": str(workdir / ".wdh"), **extra})
     return env
 
 
