@@ -63,6 +63,7 @@ BRANCHES = {
 CITIES = ["华东", "华南", "北方", "西部", "东方", "长江", "珠江", "黄河", "天山", "昆仑", "泰山", "海岱"]
 TRADES = ["电力", "钢铁", "机械", "化工", "交通", "建设", "物流", "医药", "电子", "能源", "港务", "纺织"]
 SUFFIXES = ["股份有限公司", "集团有限公司", "有限责任公司", "有限公司"]
+WORDS = "安泰华信达恒通宏远瑞丰盛鑫祥和润德隆兴广源嘉利新联合创金银海天正大中宝富永昌明光"
 
 
 @dataclass
@@ -78,7 +79,8 @@ class SheetManifest:
 
 
 def _company(rng: random.Random) -> str:
-    return rng.choice(CITIES) + rng.choice(TRADES) + rng.choice(SUFFIXES)
+    """An invented company name; about 800,000 combinations, like a real month's variety."""
+    return rng.choice(CITIES) + rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(TRADES) + rng.choice(SUFFIXES)
 
 
 def _scale_row(rng: random.Random, period: int) -> list[Any]:

@@ -15,8 +15,8 @@ number_texts as (
 
     select
         source.*,
-        nullif(regexp_replace(normalize(coalesce("年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,
-        nullif(regexp_replace(normalize(coalesce("月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text,
+        nullif(regexp_replace(normalize(coalesce(source."年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,  -- noqa: RF03
+        nullif(regexp_replace(normalize(coalesce(source."月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text,  -- noqa: RF03
         {%- for column in metrics %}
         {{ number_text('source.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
         {%- endfor %}
