@@ -55,3 +55,6 @@ db-stop: setup
 clean:
 	-test -x $(BIN)/wdh && $(BIN)/wdh db stop
 	rm -rf .wdh dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache
+
+bench: setup
+	$(BIN)/python bench/run.py

@@ -217,6 +217,7 @@ class _Engine:
         self.report = report
         self._dbt: Any = None
         self._conn: Any = None
+        self._seeded = False
 
     def conn(self) -> Any:
         if self._conn is None:
@@ -358,8 +359,10 @@ class _Engine:
         report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
 
         variables = self.variables(domain)
-        no_unit = ("--exclude", "test_type:unit")
+        # unit tests are code tests (make test); seeds are loaded once per run
+        no_unit = ("--exclude", "test_type:unit", "resource_type:seed")
         with _timed(outcome, "transform", report):
+            self._load_seeds(variables)
             dbt.invoke("build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables)
             fault("between_dbt_layers")
             if domain.company_ids:
@@ -398,11 +401,15 @@ class _Engine:
             outcome.notes.append(f"more than half of the rows were dropped ({outcome.rows_dropped})")
         fault("before_publish")
         with _timed(outcome, "publish", report):
-            dbt.invoke("build", "--select", domain.dbt.mart, *no_unit, variables=variables)
+            self._publish(domain, outcome, variables)
         outcome.rows_published = publishable
         outcome.status = "ok"
         fault("after_publish")
-        self._build_dependants(domain, outcome, variables)
+
+    def _load_seeds(self, variables: dict[str, Any]) -> None:
+        if not self._seeded:
+            self.dbt().invoke("seed", variables=variables)
+            self._seeded = True
 
     def _record_rejects(self, domain: Domain) -> None:
         """Rejected, dropped and warned rows go to wdh_meta.rejects — also when the gate failed."""
@@ -428,25 +435,20 @@ class _Engine:
             )
             outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
 
-    def _build_dependants(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
-        """Views over the mart (e.g. the award/loss status view). The mart is already
-        published, so a failure here is a note, not a failed domain: a view over two
-        marts cannot be built until both exist."""
+    def _publish(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """The mart (one delete+insert transaction), then the views over it. A view over
+        two marts cannot be built before both exist: that is a note, not a failure, since
+        the mart is published by then."""
         from loader.transform import DbtFailed
 
         try:
             self.dbt().invoke(
-                "build",
-                "--select",
-                f"{domain.dbt.mart}+",
-                "--exclude",
-                domain.dbt.mart,
-                "--exclude",
-                "test_type:unit",
-                variables=variables,
+                "build", "--select", f"{domain.dbt.mart}+", "--exclude", "test_type:unit", variables=variables
             )
         except DbtFailed as exc:
-            names = ", ".join(sorted({f.name for f in exc.failures})) or "dependent models"
+            if not any(r.name == domain.dbt.mart and r.status == "success" for r in exc.results):
+                raise
+            names = ", ".join(sorted({f.name for f in exc.failures}))
             outcome.notes.append(
                 f"{names} not built yet (it needs tables not loaded yet); run the other domain"
             )

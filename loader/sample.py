@@ -78,9 +78,20 @@ class SheetManifest:
         return self.written - self.dropped - self.rejected
 
 
+def _invent_company(rng: random.Random) -> str:
+    """An invented company name (about 800,000 combinations)."""
+    return (
+        rng.choice(CITIES) + rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(TRADES) + rng.choice(SUFFIXES)
+    )
+
+
+_customers: list[str] = []  # the month's customers, set by generate_month
+
+
 def _company(rng: random.Random) -> str:
-    """An invented company name; about 800,000 combinations, like a real month's variety."""
-    return rng.choice(CITIES) + rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(TRADES) + rng.choice(SUFFIXES)
+    """A customer of the month: customers hold several plans and portfolios, so names
+    repeat, as in real months (≈10,000 customers for ≈35,000 rows)."""
+    return rng.choice(_customers) if _customers else _invent_company(rng)
 
 
 def _scale_row(rng: random.Random, period: int) -> list[Any]:
@@ -676,6 +687,7 @@ def write_workbook(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]
 def generate_month(data_dir: Path, period: str, rows: int = 200, seed: int = 20241101) -> dict[str, Any]:
     """Write one period's tree under data_dir; return (and save) the manifest."""
     rng = random.Random(seed)
+    _customers[:] = sorted({_invent_company(rng) for _ in range(max(50, min(rows // 3, 20000)))})
     year2, month = period[2:4], int(period[4:])
     month_root = data_dir / "real_data" / period / "收集数据"
     collect = month_root / "数据采集"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -75,8 +74,8 @@ class Dbt:
         ]
         if command != "debug":  # the one command without a target path
             argv += ["--target-path", str(wdh_home() / "dbt" / "target")]
-        if variables:
-            argv += ["--vars", json.dumps(variables, ensure_ascii=False)]
+        for key, value in (variables or {}).items():  # read by the project through env_var()
+            os.environ[f"WDH_{key.upper()}"] = str(value)
         log.debug("dbt %s", " ".join(argv))
         outcome = self._runner.invoke(argv)
         if isinstance(outcome.exception, KeyboardInterrupt):

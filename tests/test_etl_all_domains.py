@@ -122,8 +122,6 @@ def test_dbt_unit_tests_pass(env, first_run, sandbox_run):
             "test",
             "--select",
             "test_type:unit",
-            "--vars",
-            f"{{period: '{PERIOD}'}}",
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -135,7 +133,7 @@ def test_dbt_unit_tests_pass(env, first_run, sandbox_run):
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, **env, **conn.dbt_env()},
+        env={**os.environ, **env, **conn.dbt_env(), "WDH_PERIOD": PERIOD},
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:]

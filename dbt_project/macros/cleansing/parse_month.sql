@@ -6,7 +6,10 @@
     reader renders an Excel date cell). -#}
 
 {% macro parse_month_date(expr) -%}
-    (select
+    case
+        -- fast path for the usual shape, a plain YYYYMM
+        when ({{ expr }})::text ~ '^[0-9]{4}(0[1-9]|1[0-2])$' then to_date(({{ expr }})::text, 'YYYYMM')
+        else (select
         case
             when parts.y between 1 and 9999 and parts.m between 1 and 12 then
                 case
@@ -28,6 +31,7 @@
             from (select normalize(btrim(({{ expr }})::text), nfkc) as t) as cleaned
         ) as matched
      ) as parts)
+    end
 {%- endmacro %}
 
 {#- text[] of (year, month, day-or-null) for an accepted shape, else null. -#}

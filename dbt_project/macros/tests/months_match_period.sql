@@ -5,8 +5,8 @@
 
 select {{ column_name }}
 from {{ model }}
-{%- if var('period', '000000') != '000000' %}
-where {{ column_name }} <> to_date('{{ var("period") }}', 'YYYYMM')
+{%- if env_var('WDH_PERIOD', '000000') != '000000' %}
+where {{ column_name }} <> to_date('{{ env_var("WDH_PERIOD") }}', 'YYYYMM')
 {%- else %}
 where false
 {%- endif %}

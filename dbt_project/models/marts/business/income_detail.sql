@@ -49,7 +49,7 @@ published as (
         _source_file::varchar(255) as _source_file,
         _source_sheet::varchar(63) as _source_sheet,
         _source_row::integer as _source_row,
-        '{{ var("run_id") }}'::varchar(64) as _run_id,
+        '{{ env_var("WDH_RUN_ID", "manual") }}'::varchar(64) as _run_id,
         current_timestamp::timestamptz as created_at,
         current_timestamp::timestamptz as updated_at
     from resolved

@@ -34,7 +34,7 @@ published as (
         _source_file::varchar(255) as _source_file,
         _source_sheet::varchar(63) as _source_sheet,
         _source_row::integer as _source_row,
-        '{{ var("run_id") }}'::varchar(64) as _run_id
+        '{{ env_var("WDH_RUN_ID", "manual") }}'::varchar(64) as _run_id
     from checked
     where _drop_reason is null
         and _reject_reason is null

@@ -12,7 +12,7 @@ source as (
 
 ),
 
-number_texts as (
+number_texts as materialized (  -- computed once per cell, not once per reference
 
     select
         source.*,
