@@ -41,8 +41,8 @@ test: setup
 	$(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check loader tests
-	$(BIN)/ruff format --check loader tests
+	$(BIN)/ruff check loader tests bench
+	$(BIN)/ruff format --check loader tests bench
 	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
 

@@ -204,7 +204,8 @@ def main() -> None:
         }
         results.append(entry)
         print(
-            f"  wdh {run['wall_s']:.1f}s ({entry['rows_per_s']:.0f} rows/s, peak RSS {run['peak_rss_mb']:.0f} MB); "
+            f"  wdh {run['wall_s']:.1f}s ({entry['rows_per_s']:.0f} rows/s, "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB); "
             f"floor {base['total_s']:.1f}s; ratio {entry['ratio_to_floor']:.2f}",
             flush=True,
         )

@@ -322,6 +322,21 @@ def _summary(result: Any) -> None:
     for d in result.domains:
         if d.seconds:
             console.print(f"  {d.domain}: " + ", ".join(f"{k} {v:.2f}s" for k, v in d.seconds.items()))
+        if d.dbt_nodes:
+            console.print(f"    dbt: {_dbt_line(d.dbt_nodes)}")
+
+
+def _dbt_line(nodes: list[Any]) -> str:
+    """dbt's per-node results in one line: counts by kind and status, failures, the slowest node."""
+    from collections import Counter
+
+    counts = Counter(f"{n.kind} {n.status}" for n in nodes if n.kind != "seed")
+    text = ", ".join(f"{count} {key}" for key, count in sorted(counts.items()))
+    failed = [f"{n.kind} {n.name}: {n.status}" for n in nodes if n.status in ("error", "fail", "skipped")]
+    slowest = max((n for n in nodes if n.kind == "model"), key=lambda n: n.seconds, default=None)
+    if slowest is not None:
+        text += f"; slowest {slowest.name} {slowest.seconds:.2f}s"
+    return text + ("; " + "; ".join(failed) if failed else "")
 
 
 def _check_db() -> int:

@@ -47,6 +47,7 @@ create table if not exists wdh_meta.run_domains (
     error           text,
     primary key (run_id, domain)
 );
+alter table wdh_meta.run_domains add column if not exists dbt_nodes jsonb not null default '[]';
 create index if not exists run_domains_running on wdh_meta.run_domains (domain) where status = 'running';
 create table if not exists wdh_meta.rejects (
     run_id      varchar(64) not null,
@@ -107,7 +108,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
         cur.execute(
             """update wdh_meta.run_domains set status = %s, finished_at = %s, files = %s, rows_read = %s,
                    rows_staged = %s, rows_published = %s, rows_dropped = %s, rows_rejected = %s,
-                   refresh_scope = %s, seconds = %s, error = %s
+                   refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s
                where run_id = %s and domain = %s""",
             (
                 result.status,
@@ -121,6 +122,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
                 json.dumps(result.refresh_scope, ensure_ascii=False, default=str),
                 json.dumps({k: round(v, 3) for k, v in result.seconds.items()}),
                 result.error,
+                json.dumps([asdict(n) for n in result.dbt_nodes], ensure_ascii=False),
                 run_id,
                 result.domain,
             ),
@@ -233,6 +235,7 @@ def _domain_entry(d: Any) -> dict[str, Any]:
         "refresh_scope": d.refresh_scope,
         "seconds": {k: round(v, 3) for k, v in d.seconds.items()},
         "error": d.error,
+        "dbt_nodes": [asdict(n) for n in d.dbt_nodes],
     }
 
 

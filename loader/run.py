@@ -57,6 +57,7 @@ class DomainResult:
     temporary_ids: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    dbt_nodes: list[Any] = field(default_factory=list)  # transform.NodeResult of every dbt node run
 
     @property
     def total_seconds(self) -> float:
@@ -314,7 +315,8 @@ class _Engine:
             outcome.refresh_scope = _distinct(read.table, domain.output.refresh_key)
             report("scope", {"domain": domain.name, "scope": outcome.refresh_scope, "raw": True})
             with _timed(outcome, "transform", report):
-                self.dbt().invoke(
+                self._run_dbt(
+                    outcome,
                     "compile",
                     "--select",
                     f"+{domain.dbt.mart}",
@@ -351,7 +353,7 @@ class _Engine:
         from loader.transform import DbtFailed
         from loader.warehouse import connect
 
-        conn, report, dbt = self.conn(), self.report, self.dbt()
+        conn, report = self.conn(), self.report
         schema = domain.staging_schema(self.options.period)
         with _timed(outcome, "stage", report):
             staged = stage(table, schema=schema, table_name=domain.staging_table, conn=conn)
@@ -362,8 +364,10 @@ class _Engine:
         # unit tests are code tests (make test); seeds are loaded once per run
         no_unit = ("--exclude", "test_type:unit", "resource_type:seed")
         with _timed(outcome, "transform", report):
-            self._load_seeds(variables)
-            dbt.invoke("build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables)
+            self._load_seeds(outcome, variables)
+            self._run_dbt(
+                outcome, "build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables
+            )
             fault("between_dbt_layers")
             if domain.company_ids:
                 with connect(conn) as pg:
@@ -373,7 +377,9 @@ class _Engine:
                 outcome.temporary_ids = resolution.temporary_ids
             # the gate: blocking data tests on exactly the rows about to be published
             try:
-                dbt.invoke("build", "--select", domain.dbt.resolved, *no_unit, variables=variables)
+                self._run_dbt(
+                    outcome, "build", "--select", domain.dbt.resolved, *no_unit, variables=variables
+                )
             except DbtFailed as exc:  # the gate failed: the verdicts are still worth keeping
                 if any(r.name == domain.dbt.resolved and r.status == "success" for r in exc.results):
                     self._record_rejects(domain)
@@ -406,9 +412,19 @@ class _Engine:
         outcome.status = "ok"
         fault("after_publish")
 
-    def _load_seeds(self, variables: dict[str, Any]) -> None:
+    def _run_dbt(self, outcome: DomainResult, command: str, *args: str, variables: dict[str, Any]) -> None:
+        """Invoke dbt; every node's result (also of a failed invocation) goes to the domain's result."""
+        from loader.transform import DbtFailed
+
+        try:
+            outcome.dbt_nodes += self.dbt().invoke(command, *args, variables=variables)
+        except DbtFailed as exc:
+            outcome.dbt_nodes += exc.results
+            raise
+
+    def _load_seeds(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
         if not self._seeded:
-            self.dbt().invoke("seed", variables=variables)
+            self._run_dbt(outcome, "seed", variables=variables)
             self._seeded = True
 
     def _record_rejects(self, domain: Domain) -> None:
@@ -442,8 +458,14 @@ class _Engine:
         from loader.transform import DbtFailed
 
         try:
-            self.dbt().invoke(
-                "build", "--select", f"{domain.dbt.mart}+", "--exclude", "test_type:unit", variables=variables
+            self._run_dbt(
+                outcome,
+                "build",
+                "--select",
+                f"{domain.dbt.mart}+",
+                "--exclude",
+                "test_type:unit",
+                variables=variables,
             )
         except DbtFailed as exc:
             if not any(r.name == domain.dbt.mart and r.status == "success" for r in exc.results):
