@@ -51,3 +51,14 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#- The `number_texts` CTE body of a staging model: every column of `relation` plus
+    number_text() of each numeric column as `<column>__text`. -#}
+{% macro select_number_texts(relation, columns) -%}
+    select
+        {{ relation }}.*,
+        {%- for column in columns %}
+        {{ number_text(relation ~ '.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+{%- endmacro %}

@@ -15,3 +15,17 @@
         and {{ relation }}."客户名称" is not null
         and {{ relation }}."客户名称" not in ('0', '空白'))
 {%- endmacro %}
+
+{#- The body of every verdict model's `resolved` CTE: the rows of `cleaned` (a CTE)
+    with the company_id of the resolution table written by `wdh etl` filled in where
+    the override layers left none. -#}
+{% macro select_company_resolved(cleaned, resolution_relation) -%}
+    select
+        {{ cleaned }}.*,
+        coalesce({{ cleaned }}.company_id, resolution.company_id) as resolved_company_id,
+        coalesce({{ cleaned }}.company_id_source, resolution.source) as resolved_company_id_source
+    from {{ cleaned }}
+    left join {{ resolution_relation }} as resolution
+        on {{ cleaned }}.company_id is null
+        and {{ cleaned }}."客户名称" = resolution."客户名称"
+{%- endmacro %}

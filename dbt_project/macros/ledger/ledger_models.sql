@@ -15,12 +15,7 @@ source as (
 
 number_texts as materialized (  -- computed once per cell, not once per reference
 
-    select
-        source.*,
-        {%- for column in amounts %}
-        {{ number_text('source.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from source
+    {{ select_number_texts('source', amounts) }}
 
 ),
 
@@ -191,22 +186,9 @@ cleaned as (
 
 ),
 
-resolution as (
-
-    select "客户名称", company_id, source from {{ resolution_relation }}
-
-),
-
 resolved as (
 
-    select
-        cleaned.*,
-        coalesce(cleaned.company_id, resolution.company_id) as resolved_company_id,
-        coalesce(cleaned.company_id_source, resolution.source) as resolved_company_id_source
-    from cleaned
-    left join resolution
-        on cleaned.company_id is null
-        and cleaned."客户名称" = resolution."客户名称"
+    {{ select_company_resolved('cleaned', resolution_relation) }}
 
 ),
 

@@ -15,22 +15,9 @@ cleaned as (
 
 ),
 
-resolution as (
-
-    select "客户名称", company_id, source from {{ source('annuity_performance', 'company_resolution') }}
-
-),
-
 resolved as (
 
-    select
-        cleaned.*,
-        coalesce(cleaned.company_id, resolution.company_id) as resolved_company_id,
-        coalesce(cleaned.company_id_source, resolution.source) as resolved_company_id_source
-    from cleaned
-    left join resolution
-        on cleaned.company_id is null
-        and cleaned."客户名称" = resolution."客户名称"
+    {{ select_company_resolved('cleaned', source('annuity_performance', 'company_resolution')) }}
 
 ),
 

@@ -13,12 +13,7 @@ source as (
 
 number_texts as materialized (  -- computed once per cell, not once per reference
 
-    select
-        source.*,
-        {%- for column in amounts + rates %}
-        {{ number_text('source.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from source
+    {{ select_number_texts('source', amounts + rates) }}
 
 ),
 
