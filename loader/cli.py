@@ -176,6 +176,9 @@ def etl(
             raise UsageError(exc.message, hint=exc.hint) from None
     if (sheet or file) and len(names) != 1:
         raise UsageError("--sheet and --file need exactly one domain")
+    monthly = [n for n in names if n in config.domains and config.domains[n].periodic]
+    if monthly and not period:
+        raise UsageError(f"--period YYYYMM is required for {', '.join(monthly)}", hint="e.g. --period 202411")
     options = RunOptions(
         domains=names,
         period=period,

@@ -63,6 +63,7 @@ def etl(env, data: Path, *args: str):
             "exactly one of --domains",
         ),
         (["--period", PERIOD], "exactly one of --domains"),
+        (["--domains", "annuity_performance"], "--period YYYYMM is required for annuity_performance"),
         (["--domains", "annuity_performance", "--period", "202413"], "--period must be YYYYMM"),
         (
             ["--domains", "annuity_performance,annuity_income", "--sheet", "x", "--period", PERIOD],
