@@ -345,7 +345,7 @@ def _dbt_line(nodes: list[Any]) -> str:
 def _check_db() -> int:
     from loader.config import load_config
     from loader.transform import Dbt, DbtFailed
-    from loader.warehouse import check_database, connection
+    from loader.warehouse import Check, check_database, connection
 
     config = load_config()
     schemas = sorted(
@@ -357,27 +357,17 @@ def _check_db() -> int:
     if all(c.ok for c in checks):
         try:
             Dbt(conn).invoke("debug")
-            checks.append(_ok("dbt profile dbt_project/profiles.yml connects"))
+            checks.append(Check(True, "dbt profile dbt_project/profiles.yml connects"))
         except DbtFailed as exc:
-            checks.append(_problem(f"dbt profile: {exc.message}", "check the WDH_PG_* settings dbt receives"))
+            checks.append(
+                Check(False, f"dbt profile: {exc.message}", "check the WDH_PG_* settings dbt receives")
+            )
     for check in checks:
         mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
         click.echo(f"{mark} {check.what}")
         if check.fix:
             click.echo(f"     → {check.fix}")
     return 0 if all(c.ok for c in checks) else 1
-
-
-def _ok(what: str) -> Any:
-    from loader.warehouse import Check
-
-    return Check(True, what)
-
-
-def _problem(what: str, fix: str) -> Any:
-    from loader.warehouse import Check
-
-    return Check(False, what, fix)
 
 
 @main.command("check-db")

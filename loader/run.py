@@ -169,10 +169,10 @@ def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> R
             try:
                 engine.run_domain(config, name, outcome)
             except KeyboardInterrupt:
-                outcome.status, outcome.error = (
-                    "interrupted",
-                    "interrupted (Ctrl+C or SIGTERM); nothing published",
+                published = (
+                    " (its mart was already published)" if outcome.rows_published else "; nothing published"
                 )
+                outcome.status, outcome.error = "interrupted", f"interrupted (Ctrl+C or SIGTERM){published}"
                 result.interrupted = True
             except WdhError as exc:
                 outcome.status, outcome.error = "failed", str(exc)
@@ -193,13 +193,11 @@ def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> R
                     error="not run: the run was interrupted",
                 )
             )
-        if options.execute:
-            from loader import ledger
+        from loader import ledger
 
+        if options.execute:
             ledger.finish_run(engine.conn(), result.run_id, result.exit_code)
         else:
-            from loader import ledger
-
             ledger.record_plan_run(result, command=options.command, period=options.period, started=started)
     report("run_finished", {"run_id": result.run_id, "exit_code": result.exit_code, "result": result})
     return result
