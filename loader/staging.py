@@ -92,6 +92,8 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
         info = pipeline.load()
     except Exception as exc:
         pipeline.drop_pending_packages()
+        if _interrupted(exc):  # dlt defers Ctrl+C/SIGTERM and re-raises it wrapped in its own error
+            raise KeyboardInterrupt from exc
         raise WdhError(
             f"staging load into {schema}.{table_name} failed: {_root_cause(exc)}",
             hint="the published tables are unchanged; fix the cause and run again",
@@ -100,6 +102,14 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
     return StagingResult(
         schema=schema, table=table_name, rows=table.num_rows, load_id=load_id, dropped_pending=dropped
     )
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _root_cause(exc: BaseException) -> str:

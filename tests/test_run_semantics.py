@@ -308,14 +308,30 @@ def test_lock_timeout_waits_for_the_holder(database, env, data):
     assert second.returncode == 0, second.stdout + second.stderr
 
 
+def _wait_for_dbt_query(database, timeout: float = 120) -> None:
+    """Until dbt (application_name dbt…) runs a statement in the test database."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(
+            database,
+            "select 1 from pg_stat_activity where datname = current_database() "
+            "and application_name like 'dbt%%' and state = 'active'",
+        )
+        if rows:
+            return
+        time.sleep(0.02)
+    raise AssertionError("dbt never ran a statement")
+
+
 @pytest.mark.integration
+@pytest.mark.parametrize("phase", ["loading", "dbt"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_rolls_back_the_domain_and_exits_130(database, env, data, signum):
+def test_interrupt_rolls_back_the_domain_and_exits_130(database, env, data, signum, phase):
     assert etl(env, data, "--domains", "annuity_performance", "--period", PERIOD, "--execute").returncode == 0
     before = table_checksum(database, PERF)
     # --mode append: had the interrupted domain published anything, the table would change
     process = _start(
-        {**env, "WDH_FAULT_AT": ""},
+        env,
         data,
         "--domains",
         "annuity_performance,annuity_income",
@@ -326,7 +342,8 @@ def test_interrupt_rolls_back_the_domain_and_exits_130(database, env, data, sign
         "append",
     )
     run_id = _wait_until_running(database, "annuity_performance")
-    time.sleep(0.5)
+    if phase == "dbt":
+        _wait_for_dbt_query(database)
     process.send_signal(signum)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, out + err
