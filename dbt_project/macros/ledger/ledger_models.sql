@@ -204,16 +204,8 @@ checked as (
         case
             when {{ date_out_of_range('resolved."上报月份"') }}
                 then array['上报月份', resolved."上报月份__raw", 'date outside 2000–2030 or in the future']
-            {%- for column in ['计划规模', '年缴规模'] %}
-            when abs(resolved.{{ adapter.quote(column) }}) >= 1e14
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}::text, 'amount too large for NUMERIC(18,4)']
-            {%- endfor %}
-            {%- for column, width in widths.items() %}
-            when length(resolved.{{ adapter.quote(column) }}) > {{ width }}
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}, 'longer than {{ width }} characters']
-            {%- endfor %}
-            when length(resolved.resolved_company_id) > 50
-                then array['company_id', resolved.resolved_company_id, 'longer than 50 characters']
+            {{- reject_when_too_large('resolved', ['计划规模', '年缴规模']) }}
+            {{- reject_when_longer('resolved', widths) }}
         end as _reject
     from resolved
 

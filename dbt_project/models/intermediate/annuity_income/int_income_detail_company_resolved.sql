@@ -3,8 +3,9 @@
     invalid fee, a date out of range or a text too long are rejected and reported.
     The table-level gate of the original is kept as blocking data tests over the rows
     about to be published (months, plan codes and fees present). -#}
-{%- set texts_255 = ['业务类型', '计划类型', '计划代码', '计划名称', '组合类型', '组合代码', '组合名称', '客户名称',
-                     '年金账户名', '机构代码', '机构名称', '产品线代码'] -%}
+{%- set widths = {'业务类型': 255, '计划类型': 255, '计划代码': 255, '计划名称': 255, '组合类型': 255,
+                  '组合代码': 255, '组合名称': 255, '客户名称': 255, '年金账户名': 255, '机构代码': 255,
+                  '机构名称': 255, '产品线代码': 255} -%}
 {%- set fees = ['固费', '浮费', '回补', '税'] -%}
 
 with
@@ -32,20 +33,12 @@ checked as (
                 then array[resolved._invalid_column, resolved._invalid_value, 'not a number']
             when {{ date_out_of_range('resolved."月度"') }}
                 then array['月度', resolved."月度__raw", 'date outside 2000–2030 or in the future']
-            {%- for column in fees %}
-            when abs(resolved.{{ adapter.quote(column) }}) >= 1e14
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}::text, 'amount too large for NUMERIC(18,4)']
-            {%- endfor %}
+            {{- reject_when_too_large('resolved', fees) }}
             when resolved."业务类型" is null then array['业务类型', null, 'refresh key 业务类型 is empty']
             when resolved."计划类型" is null then array['计划类型', null, 'refresh key 计划类型 is empty']
             when resolved."产品线代码" is null
                 then array['业务类型', resolved."业务类型", 'unknown 业务类型 (no product line code)']
-            {%- for column in texts_255 %}
-            when length(resolved.{{ adapter.quote(column) }}) > 255
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}, 'longer than 255 characters']
-            {%- endfor %}
-            when length(resolved.resolved_company_id) > 50
-                then array['company_id', resolved.resolved_company_id, 'longer than 50 characters']
+            {{- reject_when_longer('resolved', widths) }}
         end as _reject
     from resolved
 

@@ -2,9 +2,10 @@
     (spec §1.4: no plan code after defaults, 月度 unparseable), rejected with a reason, or
     published. This is exactly what the mart publishes, so the blocking data tests run
     here, before anything is written to business.规模明细. -#}
-{%- set texts_255 = ['业务类型', '计划类型', '计划代码', '计划名称', '组合类型', '组合代码', '组合名称', '客户名称',
-                     '机构名称', '机构代码', '产品线代码', '年金账户名', '子企业名称', '集团企业客户名称'] -%}
-{%- set codes_50 = ['年金账户号', '子企业号', '集团企业客户号', 'company_id'] -%}
+{%- set widths = {'业务类型': 255, '计划类型': 255, '计划代码': 255, '计划名称': 255, '组合类型': 255,
+                  '组合代码': 255, '组合名称': 255, '客户名称': 255, '机构名称': 255, '机构代码': 255,
+                  '产品线代码': 255, '年金账户名': 255, '子企业名称': 255, '集团企业客户名称': 255,
+                  '年金账户号': 50, '子企业号': 50, '集团企业客户号': 50} -%}
 {%- set amounts = ['期初资产规模', '期末资产规模', '供款', '流失_含待遇支付', '流失', '待遇支付', '投资收益'] -%}
 
 with
@@ -36,20 +37,10 @@ checked as (
                 then array['月度', resolved."月度__raw", 'date outside 2000–2030 or in the future']
             when resolved."当期收益率" not between -1 and 10
                 then array['当期收益率', resolved."当期收益率__raw", 'rate outside [-1, 10]']
-            {%- for column in amounts %}
-            when abs(resolved.{{ adapter.quote(column) }}) >= 1e14
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}::text, 'amount too large for NUMERIC(18,4)']
-            {%- endfor %}
+            {{- reject_when_too_large('resolved', amounts) }}
             when resolved."业务类型" is null then array['业务类型', null, 'refresh key 业务类型 is empty']
             when resolved."计划类型" is null then array['计划类型', null, 'refresh key 计划类型 is empty']
-            {%- for column in texts_255 %}
-            when length(resolved.{{ adapter.quote(column) }}) > 255
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ adapter.quote(column) }}, 'longer than 255 characters']
-            {%- endfor %}
-            {%- for column in codes_50 %}
-            when length(resolved.{{ 'resolved_company_id' if column == 'company_id' else adapter.quote(column) }}) > 50
-                then array[{{ "'" ~ column ~ "'" }}, resolved.{{ 'resolved_company_id' if column == 'company_id' else adapter.quote(column) }}, 'longer than 50 characters']
-            {%- endfor %}
+            {{- reject_when_longer('resolved', widths) }}
         end as _reject
     from resolved
 
