@@ -21,8 +21,6 @@ import click
 
 from loader.errors import WdhError
 
-EXIT_USAGE = 2
-
 
 def _fail(exc: WdhError) -> None:
     click.secho(f"error: {exc.message}", fg="red", err=True)
@@ -32,7 +30,7 @@ def _fail(exc: WdhError) -> None:
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        from loader.run import UsageError
+        from loader.run import EXIT_USAGE, UsageError
 
         try:
             return super().invoke(ctx)

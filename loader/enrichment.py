@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import os
-from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -37,14 +36,9 @@ def alias_salt() -> str:
     return salt
 
 
-@dataclass(frozen=True)
-class Resolution:
-    names: int
-    temporary_ids: int
-
-
-def resolve_company_ids(pg: Any, *, names_relation: str, target_schema: str) -> Resolution:
-    """Write `<target_schema>.company_resolution` for the distinct unresolved names of `names_relation`.
+def resolve_company_ids(pg: Any, *, names_relation: str, target_schema: str) -> int:
+    """Write `<target_schema>.company_resolution` for the distinct unresolved names of
+    `names_relation`; return how many temporary ids were issued.
 
     `names_relation` is a dbt model with columns 客户名称 and _needs_company_id: dbt
     decides which rows need a company_id (macro needs_company_lookup), Python only
@@ -67,4 +61,4 @@ def resolve_company_ids(pg: Any, *, names_relation: str, target_schema: str) -> 
             execute_values(
                 cur, f'insert into "{target_schema}".company_resolution values %s', rows, page_size=5000
             )
-    return Resolution(names=len(names), temporary_ids=len(rows))
+    return len(rows)

@@ -24,7 +24,6 @@ from loader.faults import fault
 
 log = logging.getLogger(__name__)
 
-STAGES = ("discover", "read", "stage", "transform", "publish")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -356,6 +355,8 @@ class _Engine:
         with _timed(outcome, "stage", report):
             staged = stage(table, schema=schema, table_name=domain.staging_table, conn=conn)
         outcome.rows_staged = staged.rows
+        if staged.dropped_pending:
+            outcome.notes.append("dropped a load package an earlier crashed run had left in staging")
         report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
 
         variables = self.variables(domain)
@@ -369,10 +370,9 @@ class _Engine:
             fault("between_dbt_layers")
             if domain.company_ids:
                 with connect(conn) as pg:
-                    resolution = resolve_company_ids(
+                    outcome.temporary_ids = resolve_company_ids(
                         pg, names_relation=f"wdh_work.{domain.dbt.cleaned}", target_schema=schema
                     )
-                outcome.temporary_ids = resolution.temporary_ids
             # the gate: blocking data tests on exactly the rows about to be published
             try:
                 self._run_dbt(

@@ -39,8 +39,7 @@ class StagingResult:
     schema: str
     table: str
     rows: int
-    load_id: str
-    dropped_pending: bool
+    dropped_pending: bool  # an earlier crashed run's package was dropped first
 
 
 def check_identifiers(names: list[str]) -> None:
@@ -89,7 +88,7 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
         pipeline.extract(workbook_source(table, table_name), loader_file_format="csv")
         pipeline.normalize()
         fault("mid_stage")
-        info = pipeline.load()
+        pipeline.load()
     except Exception as exc:
         pipeline.drop_pending_packages()
         if _interrupted(exc):  # dlt defers Ctrl+C/SIGTERM and re-raises it wrapped in its own error
@@ -98,10 +97,7 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
             f"staging load into {schema}.{table_name} failed: {_root_cause(exc)}",
             hint="the published tables are unchanged; fix the cause and run again",
         ) from exc
-    load_id = info.loads_ids[-1] if info.loads_ids else ""
-    return StagingResult(
-        schema=schema, table=table_name, rows=table.num_rows, load_id=load_id, dropped_pending=dropped
-    )
+    return StagingResult(schema=schema, table=table_name, rows=table.num_rows, dropped_pending=dropped)
 
 
 def _interrupted(exc: BaseException | None) -> bool:

@@ -46,7 +46,6 @@ NA_STRINGS = (
     "nan",
     "null",
 )
-LINEAGE_COLUMNS = ("_source_file", "_source_sheet", "_source_row", "_file_sha256", "_period")
 HEADER_SEARCH_ROWS = 20
 
 
@@ -57,7 +56,6 @@ class SheetRead:
     header_row: int  # Excel row number of the header
     rows: int
     ignored_columns: list[str] = field(default_factory=list)
-    missing_optional: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -243,7 +241,6 @@ def read_sheet(
         header_row=header_index + 1,
         rows=rows,
         ignored_columns=[h for h in header_names if h not in declared and not h.startswith("Unnamed_")],
-        missing_optional=[c for c in domain.optional_columns if c not in header_names],
     )
     return table, info
 

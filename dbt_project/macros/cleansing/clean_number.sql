@@ -31,12 +31,6 @@
     end
 {%- endmacro %}
 
-{#- Convenience for one-off use: both steps on one expression. -#}
-{% macro clean_number(expr, scale=4, is_rate=false) -%}
-    (select {{ text_to_number('cleaned.number_text', scale, is_rate) }}
-     from (select {{ number_text(expr) }} as number_text) as cleaned)
-{%- endmacro %}
-
 {#- The first of `columns` whose cell is not a number (§0.4 step 5): its name
     (part='column') or its raw text (part='value'). Expects `<column>__text` from
     number_text() beside each raw column. -#}
