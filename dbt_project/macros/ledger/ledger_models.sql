@@ -22,11 +22,7 @@ number_texts as materialized (  -- computed once per cell, not once per referenc
 typed as (
 
     select
-        _source_file,
-        _source_sheet,
-        _source_row::integer as _source_row,
-        _file_sha256,
-        _period,
+        {{ staged_lineage_columns() }}
         {{ parse_month_date('"上报月份"') }} as "上报月份",
         "上报月份" as "上报月份__raw",
         "业务类型",
@@ -286,12 +282,7 @@ published as (
         "证明材料"::varchar(255) as "证明材料",
         coalesce("考核有效", 0)::integer as "考核有效",
         "备注"::text as "备注",
-        _source_file::varchar(255) as _source_file,
-        _source_sheet::varchar(63) as _source_sheet,
-        _source_row::integer as _source_row,
-        '{{ env_var("WDH_RUN_ID", "manual") }}'::varchar(64) as _run_id,
-        current_timestamp::timestamptz as created_at,
-        current_timestamp::timestamptz as updated_at
+        {{ published_lineage_columns() }}
     from resolved
     where _drop_reason is null
         and _reject_reason is null

@@ -62,12 +62,7 @@ published as (
         "集团企业客户号"::varchar(50) as "集团企业客户号",
         "集团企业客户名称"::varchar(255) as "集团企业客户名称",
         company_id::varchar(50) as company_id,
-        _source_file::varchar(255) as _source_file,
-        _source_sheet::varchar(63) as _source_sheet,
-        _source_row::integer as _source_row,
-        '{{ env_var("WDH_RUN_ID", "manual") }}'::varchar(64) as _run_id,
-        current_timestamp::timestamptz as created_at,
-        current_timestamp::timestamptz as updated_at
+        {{ published_lineage_columns() }}
     from resolved
     where _drop_reason is null
         and _reject_reason is null

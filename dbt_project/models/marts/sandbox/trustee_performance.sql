@@ -31,10 +31,7 @@ published as (
         current_timestamp::timestamptz as processed_at,
         has_performance_data::boolean as has_performance_data,
         validation_warnings::jsonb as validation_warnings,
-        _source_file::varchar(255) as _source_file,
-        _source_sheet::varchar(63) as _source_sheet,
-        _source_row::integer as _source_row,
-        '{{ env_var("WDH_RUN_ID", "manual") }}'::varchar(64) as _run_id
+        {{ published_lineage_columns(timestamps=false) }}
     from checked
     where _drop_reason is null
         and _reject_reason is null

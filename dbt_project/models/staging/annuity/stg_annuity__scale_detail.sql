@@ -20,11 +20,7 @@ number_texts as materialized (  -- computed once per cell, not once per referenc
 typed as (
 
     select
-        _source_file,
-        _source_sheet,
-        _source_row::integer as _source_row,
-        _file_sha256,
-        _period,
+        {{ staged_lineage_columns() }}
         {{ parse_month_date('"月度"') }} as "月度",
         "月度" as "月度__raw",
         "当期收益率" as "当期收益率__raw",

@@ -27,10 +27,7 @@ number_texts as materialized (  -- computed once per cell, not once per referenc
 typed as (
 
     select
-        _source_file,
-        _source_sheet,
-        _source_row::integer as _source_row,
-        _file_sha256,
+        {{ staged_lineage_columns() }}
         case
             when year_text ~ '^[0-9]{4}$' and month_text ~ '^[0-9]{1,2}$'
                 and year_text::int between 2000 and 2030 and month_text::int between 1 and 12
