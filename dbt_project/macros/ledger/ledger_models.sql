@@ -102,10 +102,8 @@ mapped as (
         types_normalised.normalised_name as "客户名称",
         coalesce(types_normalised."年金计划号", plan_code_defaults."计划代码") as "年金计划号",
         types_normalised."机构名称",
-        case
-            when types_normalised."机构名称" is not null then coalesce(branches."机构代码", 'G00')
-            else coalesce(types_normalised."机构代码", 'G00')
-        end as "机构代码",
+        {{ branch_code('types_normalised."机构名称"', 'branches."机构代码"', 'types_normalised."机构代码"') }}
+            as "机构代码",
         types_normalised.{{ adapter.quote(date_column) }},
         types_normalised."计划规模",
         types_normalised."年缴规模",

@@ -1,7 +1,5 @@
 {#- 收入明细 with the mappings and defaults of spec §2.2 (steps 2, 3, 5, 7, 8, 10, 11 up to
-    the override layer). Branch code (decision D11): a row with a branch name takes the
-    mapped code (unmapped → G00); a row without one keeps the sheet's 机构代码 (→ G00
-    when blank). -#}
+    the override layer); branch code per macro branch_code (decision D11). -#}
 
 with
 
@@ -59,10 +57,8 @@ mapped as (
         codes_defaulted."组合名称",
         names_normalised."客户名称",
         codes_defaulted."年金账户名",
-        case
-            when codes_defaulted."机构名称" is not null then coalesce(branches."机构代码", 'G00')
-            else coalesce(codes_defaulted."机构代码", 'G00')
-        end as "机构代码",
+        {{ branch_code('codes_defaulted."机构名称"', 'branches."机构代码"', 'codes_defaulted."机构代码"') }}
+            as "机构代码",
         codes_defaulted."机构名称",
         product_lines."产品线代码",
         coalesce(codes_defaulted."固费", 0) as "固费",
