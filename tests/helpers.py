@@ -116,3 +116,16 @@ def check_planted_rows(database: Connection, table: str, checks: list[dict[str, 
         assert dict(zip(expect, rows[0], strict=True)) == expect, f"{table}: row {check['row']}"
         checked += 1
     return checked
+
+
+def run_etl(
+    env: dict[str, str],
+    data_dir: Path,
+    *args: str,
+    domains: str = "annuity_performance",
+    period: str = "202411",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`wdh etl --domains D --period P --data-dir DIR ARGS…` as a subprocess."""
+    argv = ["etl", "--domains", domains, "--period", period, "--data-dir", str(data_dir), *args]
+    return run_cli(*argv, env={**env, **(extra_env or {})})

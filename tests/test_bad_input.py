@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from loader.sample import SCALE_HEADERS
-from tests.helpers import cli_env, generate, query, run_cli, summary_rows, table_checksum
+from tests.helpers import cli_env, generate, query, run_cli, run_etl, summary_rows, table_checksum
 
 pytestmark = pytest.mark.integration
 PERIOD = "202411"
@@ -58,17 +58,7 @@ def env(database, workdir):
 def published(database, env, workdir) -> str:
     """A month published before every bad-input case; its checksum must never change."""
     generate(workdir / "good", PERIOD, rows=60)
-    result = run_cli(
-        "etl",
-        "--domains",
-        "annuity_performance",
-        "--period",
-        PERIOD,
-        "--data-dir",
-        str(workdir / "good"),
-        "--execute",
-        env=env,
-    )
+    result = run_etl(env, workdir / "good", "--execute")
     assert result.returncode == 0, result.stdout + result.stderr
     return table_checksum(database, PERF)
 
@@ -90,18 +80,7 @@ def month_with(
 
 
 def load(env, root: Path, *extra: str):
-    return run_cli(
-        "etl",
-        "--domains",
-        "annuity_performance",
-        "--period",
-        PERIOD,
-        "--data-dir",
-        str(root),
-        "--execute",
-        *extra,
-        env=env,
-    )
+    return run_etl(env, root, "--execute", *extra)
 
 
 def assert_unchanged(database, published: str) -> None:

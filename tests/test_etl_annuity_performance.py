@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import catalog_snapshot, cli_env, generate, query, run_cli, table_checksum
+from tests.helpers import catalog_snapshot, cli_env, generate, query, run_etl, table_checksum
 
 pytestmark = pytest.mark.integration
 PERIOD = "202411"
@@ -29,32 +29,13 @@ def env(database, workdir):
 @pytest.fixture(scope="module")
 def first_run(month, env, workdir):
     """The first --execute run of the month; later tests build on its result."""
-    return run_cli(
-        "etl",
-        "--domains",
-        "annuity_performance",
-        "--period",
-        PERIOD,
-        "--data-dir",
-        str(workdir / "data"),
-        "--execute",
-        env=env,
-        check=True,
-    )
+    result = run_etl(env, workdir / "data", "--execute")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 def _etl(env, workdir, *extra: str, period: str = PERIOD):
-    return run_cli(
-        "etl",
-        "--domains",
-        "annuity_performance",
-        "--period",
-        period,
-        "--data-dir",
-        str(workdir / "data"),
-        *extra,
-        env=env,
-    )
+    return run_etl(env, workdir / "data", *extra, period=period)
 
 
 def test_plan_only_leaves_database_unchanged(database, env, workdir, month):

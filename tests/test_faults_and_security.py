@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loader.faults import POINTS
-from tests.helpers import cli_env, generate, query, run_cli, table_checksum
+from tests.helpers import cli_env, generate, query, run_cli, run_etl, table_checksum
 
 pytestmark = pytest.mark.integration
 PERIOD = "202411"
@@ -31,17 +31,7 @@ def env(database, workdir):
 
 
 def etl(env, data: Path, **extra: str):
-    return run_cli(
-        "etl",
-        "--domains",
-        "annuity_performance",
-        "--period",
-        PERIOD,
-        "--data-dir",
-        str(data),
-        "--execute",
-        env={**env, **extra},
-    )
+    return run_etl(env, data, "--execute", extra_env=extra)
 
 
 @pytest.fixture(scope="module")
