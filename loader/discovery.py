@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,18 +39,43 @@ def _nfc(text: str) -> str:
 
 
 def _matches(folder: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]) -> list[Path]:
-    """Union of include globs in `folder` (recursive only for `**/`), minus excluded file names."""
+    """Union of include globs in `folder` (recursive only for `**/`), minus excluded file names.
+
+    Every matching entry counts, readable or not (`_check_readable` says why not)."""
     found: dict[Path, None] = {}
     for pattern in patterns:
         recursive = pattern.startswith("**/")
         name_pattern = _nfc(pattern[3:] if recursive else pattern)
         candidates = folder.rglob("*") if recursive else folder.iterdir()
         for path in sorted(candidates):
-            if path.is_file() and fnmatch.fnmatchcase(_nfc(path.name), name_pattern):
+            if fnmatch.fnmatchcase(_nfc(path.name), name_pattern):
                 found[path] = None
     return [
         path for path in found if not any(fnmatch.fnmatchcase(_nfc(path.name), _nfc(ex)) for ex in excludes)
     ]
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a matching entry cannot be read as a workbook, or None when it can."""
+    if path.is_symlink() and not path.exists():
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    if path.is_dir():
+        return "a directory, not a file"
+    if not path.is_file():
+        return "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "not readable by this user (no read permission)"
+    return None
+
+
+def _check_readable(domain: Domain, files: list[Path]) -> None:
+    for path in files:
+        reason = _unreadable(path)
+        if reason is not None:
+            raise WdhError(
+                f"{path} matches domain {domain.name} but cannot be read: it is {reason}",
+                hint="fix or remove it, or exclude it with exclude_patterns in config/data_sources.yml",
+            )
 
 
 def _version_folders(base: Path) -> list[tuple[int, Path]]:
@@ -109,6 +135,7 @@ def discover(
             f"(excluding {', '.join(domain.exclude_patterns) or 'nothing'})",
             hint="check the file name against the patterns in config/data_sources.yml",
         )
+    _check_readable(domain, files)
     files.sort(key=lambda p: _nfc(p.name))
     selection = file_selection or domain.file_selection
     if len(files) > max_files:

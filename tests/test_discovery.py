@@ -99,3 +99,28 @@ def test_recursive_pattern_finds_nested_files(tmp_path):
     root = tmp_path / "real_data" / "202411" / "收集数据" / "业务收集"
     wanted = _touch(root / "每月业务收集-11月" / "11月受托业绩.xlsx")
     assert discover(sandbox, tmp_path, None).files == (wanted,)
+
+
+def test_dangling_symlink_that_matches_is_named_with_the_reason(tmp_path):
+    link = _base(tmp_path) / "V2" / NAME
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "moved-away.xlsx")
+    with pytest.raises(WdhError) as error:
+        discover(PERF, tmp_path, "202411")
+    assert str(link) in error.value.message and "symbolic link" in error.value.message
+    assert "moved-away.xlsx, which does not exist" in error.value.message and error.value.hint
+
+
+def test_directory_that_matches_is_named_with_the_reason(tmp_path):
+    folder = _base(tmp_path) / "V2" / NAME
+    _touch(folder / "xl" / "workbook.xml")  # an unzipped workbook, say
+    with pytest.raises(WdhError) as error:
+        discover(PERF, tmp_path, "202411")
+    assert str(folder) in error.value.message and "a directory, not a file" in error.value.message
+
+
+def test_unreadable_match_is_reported_even_beside_a_good_file(tmp_path):
+    _touch(_base(tmp_path) / "V2" / NAME)
+    (_base(tmp_path) / "V2" / NAME.replace("1211", "1210")).symlink_to(tmp_path / "gone.xlsx")
+    with pytest.raises(WdhError, match="cannot be read"):
+        discover(PERF, tmp_path, "202411", file_selection="newest")
