@@ -21,10 +21,13 @@ from typing import Any
 from loader.config import SPECIAL_DOMAINS, Config, Domain
 from loader.errors import WdhError
 from loader.faults import fault
+from loader.interrupts import check as check_interrupted
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# unit tests are code tests (make test); seeds are loaded once per run
+NO_UNIT = ("--exclude", "test_type:unit", "resource_type:seed")
 
 
 class UsageError(WdhError):
@@ -101,12 +104,14 @@ def _log_event(event: str, fields: dict[str, Any]) -> None:
 
 @contextmanager
 def _timed(result: DomainResult, stage: str, report: Reporter) -> Iterator[None]:
+    check_interrupted()
     report("stage_started", {"domain": result.domain, "stage": stage})
     started = time.perf_counter()
     try:
         yield
     finally:
         result.seconds[stage] = result.seconds.get(stage, 0.0) + time.perf_counter() - started
+    check_interrupted()  # every stage boundary: a signal whose exception was swallowed stops here
 
 
 def new_run_id() -> str:
@@ -166,6 +171,7 @@ def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> R
             result.domains.append(outcome)
             report("domain_started", {"domain": name, "mode": mode, "target": outcome.target})
             try:
+                check_interrupted()
                 engine.run_domain(config, name, outcome)
             except KeyboardInterrupt:
                 published = (
@@ -183,6 +189,9 @@ def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> R
             if result.interrupted:
                 break
     finally:
+        from loader.interrupts import received
+
+        result.interrupted = result.interrupted or received()
         for name in options.domains[len(result.domains) :]:
             result.domains.append(
                 DomainResult(
@@ -216,6 +225,7 @@ class _Engine:
         self._dbt: Any = None
         self._conn: Any = None
         self._seeded = False
+        self._migrated = False
 
     def conn(self) -> Any:
         if self._conn is None:
@@ -347,7 +357,6 @@ class _Engine:
     def _execute(self, domain: Domain, outcome: DomainResult, table: Any) -> None:
         from loader.enrichment import resolve_company_ids
         from loader.staging import stage
-        from loader.transform import DbtFailed
         from loader.warehouse import connect
 
         conn, report = self.conn(), self.report
@@ -360,12 +369,10 @@ class _Engine:
         report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
 
         variables = self.variables(domain)
-        # unit tests are code tests (make test); seeds are loaded once per run
-        no_unit = ("--exclude", "test_type:unit", "resource_type:seed")
         with _timed(outcome, "transform", report):
             self._load_seeds(outcome, variables)
             self._run_dbt(
-                outcome, "build", "--select", f"+{domain.dbt.cleaned}", *no_unit, variables=variables
+                outcome, "build", "--select", f"+{domain.dbt.cleaned}", *NO_UNIT, variables=variables
             )
             fault("between_dbt_layers")
             if domain.company_ids:
@@ -373,16 +380,7 @@ class _Engine:
                     outcome.temporary_ids = resolve_company_ids(
                         pg, names_relation=f"wdh_work.{domain.dbt.cleaned}", target_schema=schema
                     )
-            # the gate: blocking data tests on exactly the rows about to be published
-            try:
-                self._run_dbt(
-                    outcome, "build", "--select", domain.dbt.resolved, *no_unit, variables=variables
-                )
-            except DbtFailed as exc:  # the gate failed: the verdicts are still worth keeping
-                if any(r.name == domain.dbt.resolved and r.status == "success" for r in exc.results):
-                    self._record_rejects(domain)
-                raise
-            self._record_rejects(domain)
+            self._gate(domain, outcome, variables)
             self._count_verdicts(domain, outcome)
         report(
             "scope",
@@ -405,20 +403,49 @@ class _Engine:
             outcome.notes.append(f"more than half of the rows were dropped ({outcome.rows_dropped})")
         fault("before_publish")
         with _timed(outcome, "publish", report):
+            self._migrate(outcome, variables)
+            check_interrupted()  # the last moment a signal keeps the month unpublished
             self._publish(domain, outcome, variables)
-        outcome.rows_published = publishable
+            outcome.rows_published = publishable
         outcome.status = "ok"
         fault("after_publish")
+
+    def _gate(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """Build the verdict model and run its blocking data tests on exactly the rows about
+        to be published. Rejects are recorded also when the gate fails; a failing test is
+        explained in words (loader/gate.py)."""
+        from loader.gate import gate_failed
+        from loader.transform import DbtFailed
+
+        try:
+            self._run_dbt(outcome, "build", "--select", domain.dbt.resolved, *NO_UNIT, variables=variables)
+        except DbtFailed as exc:
+            if not any(r.name == domain.dbt.resolved and r.status == "success" for r in exc.results):
+                raise
+            self._record_rejects(domain)
+            if exc.tests:
+                raise gate_failed(self.conn(), exc.tests, self.options.period) from None
+            raise
+        self._record_rejects(domain)
+
+    def _migrate(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """Create what the published tables need beyond dbt's DDL (the `id` identity
+        column, the indexes) once per run, before the first publish; idempotent."""
+        if not self._migrated:
+            self._run_dbt(outcome, "run-operation", "migrate_published_tables", variables=variables)
+            self._migrated = True
 
     def _run_dbt(self, outcome: DomainResult, command: str, *args: str, variables: dict[str, Any]) -> None:
         """Invoke dbt; every node's result (also of a failed invocation) goes to the domain's result."""
         from loader.transform import DbtFailed
 
+        check_interrupted()
         try:
             outcome.dbt_nodes += self.dbt().invoke(command, *args, variables=variables)
         except DbtFailed as exc:
             outcome.dbt_nodes += exc.results
             raise
+        check_interrupted()
 
     def _load_seeds(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
         if not self._seeded:

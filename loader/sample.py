@@ -137,6 +137,25 @@ def _scale_row(rng: random.Random, period: int) -> list[Any]:
     ]
 
 
+def date_shapes(year: int, month: int) -> list[tuple[Any, int]]:
+    """Every date shape of spec §0.3 for a day of the month, with the day it means."""
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    return [
+        (dt.datetime(year, month, 15), 15),
+        (year * 100 + month, 1),
+        (f"{year}{month:02d}", 1),
+        (f"{year}{month:02d}15", 15),
+        (f"{year}-{month:02d}", 1),
+        (f"{year}-{month:02d}-15", 15),
+        (f"{year}年{month}月", 1),
+        (f"{year}年{month}月5日", 5),
+        (f"{year}年{month}月5", 5),
+        (f"{year % 100}年{month}月", 1),
+        (f"{year % 100}年{month}月5日", 5),
+        (f"{year}年{month}月".translate(full_width), 1),
+    ]
+
+
 def scale_detail_rows(period: str, rows: int, rng: random.Random) -> tuple[list[list[Any]], SheetManifest]:
     """规模明细: planted dirty rows first (with the spec's outcome), then realistic filler."""
     p = int(period)
@@ -245,6 +264,8 @@ def scale_detail_rows(period: str, rows: int, rng: random.Random) -> tuple[list[
         客户名称="原平市某煤业有限公司",
     )
     plant({"客户名称": "ＡＢＣ 有限公司-BSU280", "月度": f"{year}-{month:02d}"}, 客户名称="ABC有限公司")
+    for shape, day in date_shapes(year, month):  # any day of the --period month belongs to it
+        plant({"月度": shape}, 月度=f"{year}-{month:02d}-{day:02d}")
     # drops (spec §1.4): no plan code after defaults, 月度 unparseable
     plant({"计划代码": None, "计划类型": "职业年金"}, "dropped")
     plant({"月度": "本月"}, "dropped")
@@ -361,6 +382,9 @@ def income_detail_rows(
         company_id="614810477",
     )
     add({"机构名称": "不存在机构", "机构代码": "G25"}, 机构代码="G00")
+    year, month = int(period[:4]), int(period[4:])
+    for shape, day in date_shapes(year, month):
+        add({"月度": shape}, 月度=f"{year}-{month:02d}-{day:02d}")
     add({"固费": "待定"}, "rejected", _reject_column="固费")
     add({"业务类型": "团体业务"}, "rejected", _reject_column="业务类型")
     add({"月度": "本月"}, "rejected", _reject_column="月度")

@@ -30,8 +30,26 @@ class NodeResult:
     message: str
 
 
+@dataclass(frozen=True)
+class FailedTest:
+    """A data test that found rows: what the gate explains to the user (loader/gate.py)."""
+
+    name: str
+    column: str | None
+    rule: str  # words from the test's meta, with {column}, {values}, {period} to fill
+    fix: str
+    sql: str  # the compiled test query: it returns the failing rows
+    failures: int
+
+
 class DbtFailed(WdhError):
-    def __init__(self, command: str, failures: list[NodeResult], results: list[NodeResult]):
+    def __init__(
+        self,
+        command: str,
+        failures: list[NodeResult],
+        results: list[NodeResult],
+        tests: list[FailedTest] | None = None,
+    ):
         detail = "; ".join(f"{f.kind} {f.name}: {f.message}" for f in failures[:5]) or "see the dbt log"
         super().__init__(
             f"dbt {command} failed: {detail}",
@@ -39,6 +57,7 @@ class DbtFailed(WdhError):
         )
         self.failures = failures
         self.results = results
+        self.tests = tests or []
 
 
 def dbt_log_dir() -> Path:
@@ -85,7 +104,7 @@ class Dbt:
             failures = [r for r in results if r.status in ("error", "fail", "runtime error")]
             if outcome.exception is not None and not failures:
                 failures = [NodeResult(command, "dbt", "error", 0.0, str(outcome.exception).strip())]
-            raise DbtFailed(command, failures, results)
+            raise DbtFailed(command, failures, results, _failed_tests(outcome.result))
         return results
 
 
@@ -109,3 +128,23 @@ def _node_results(result: Any) -> list[NodeResult]:
             )
         )
     return nodes
+
+
+def _failed_tests(result: Any) -> list[FailedTest]:
+    tests = []
+    for item in getattr(result, "results", None) or []:
+        node = getattr(item, "node", None)
+        if node is None or str(item.status).split(".")[-1].lower() != "fail":
+            continue
+        meta = getattr(node.config, "meta", None) or {}
+        tests.append(
+            FailedTest(
+                name=node.name,
+                column=getattr(node, "column_name", None),
+                rule=str(meta.get("rule", f"fail the data test {node.name}")),
+                fix=str(meta.get("fix", "see the dbt log")),
+                sql=str(getattr(node, "compiled_code", "") or ""),
+                failures=int(getattr(item, "failures", 0) or 0),
+            )
+        )
+    return tests

@@ -238,3 +238,39 @@ def _add_cached_values(path: Path, value: str) -> None:
                 data = text.encode("utf-8")
             target.writestr(item, data)
     shutil.move(patched, path)
+
+
+def test_rows_of_another_month_fail_the_gate_in_words(database, env, tmp_path, published):
+    other_month = [202410, *GOOD_ROW[1:]]
+    rows = [SCALE_HEADERS, GOOD_ROW, other_month, GOOD_ROW, other_month, other_month, GOOD_ROW]
+    workbook = month_with(tmp_path, {"规模明细": rows})
+    result = load(env, tmp_path)
+    assert result.returncode == 1
+    where = f"real_data/{PERIOD}/收集数据/数据采集/V1/{workbook.name} · 规模明细"
+    assert (
+        f"3 rows of 规模明细 have 月度 2024-10-01, but --period is {PERIOD} (rows 3, 5, 6 of {where})"
+        in result.stdout
+    )
+    assert "→ correct the workbook, or run the month of those rows with its own --period" in result.stdout
+    assert_unchanged(database, published)
+
+
+def test_every_blocking_test_explains_itself_the_same_way(env, tmp_path, published):
+    """The sandbox gate (more than half the rows failed) speaks through the same mechanism."""
+    workbook = tmp_path / "受托业绩.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["年", "月", "计划代码", "公司代码", "收益率", "净值", "规模"])
+    sheet.append(["2024年", "11月", "P0290", "C01", "5.5%", 1.2, 1000])
+    for _ in range(3):
+        sheet.append(["2024年", "11月", "P0290", "C01", "abc", 1.2, 1000])
+    book.save(workbook)
+    result = run_cli(
+        "etl", "--domains", "sandbox_trustee_performance", "--file", str(workbook), "--execute", env=env
+    )
+    assert result.returncode == 1
+    assert (
+        "3 rows of Sheet were dropped or rejected: more than 50% of the sheet (rows 3, 4, 5 of"
+        in result.stdout
+    )
+    assert "→ check that the right workbook was delivered" in result.stdout

@@ -141,7 +141,7 @@ def test_rows_of_another_month_fail_the_gate_and_publish_nothing(database, env, 
     before = table_checksum(database, TABLE)
     result = _etl(env, workdir, "--execute", period="202412")
     assert result.returncode == 1
-    assert "months_match_period" in result.stdout
+    assert "of 规模明细 have 月度 2024-11-01, but --period is 202412 (rows 2, 3, " in result.stdout
     assert table_checksum(database, TABLE) == before
 
 

@@ -354,3 +354,28 @@ def test_interrupt_rolls_back_the_domain_and_exits_130(database, env, data, sign
     assert statuses == {"annuity_performance": "interrupted"}
     assert query(database, "select exit_code from wdh_meta.runs where run_id = %s", (run_id,)) == [(130,)]
     assert summary_rows(out)["annuity_income"][-1] == "skipped"
+
+
+@pytest.mark.integration
+def test_a_signal_python_swallowed_still_stops_the_domain(database, env, data):
+    """SIGTERM raised inside a finalizer: Python prints "Exception ignored" and goes on;
+    the recorded signal stops the domain at the next stage boundary all the same."""
+    assert etl(env, data, "--domains", "annuity_performance", "--period", PERIOD, "--execute").returncode == 0
+    before = table_checksum(database, PERF)
+    result = etl(
+        {**env, "WDH_FAULT_AT": "after_read", "WDH_FAULT_KIND": "swallowed-sigterm"},
+        data,
+        "--domains",
+        "annuity_performance,annuity_income",
+        "--period",
+        PERIOD,
+        "--execute",
+        "--mode",
+        "append",
+    )
+    assert "Exception ignored in" in result.stderr  # the handler's exception was swallowed
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert table_checksum(database, PERF) == before
+    rows = summary_rows(result.stdout)
+    assert rows["annuity_performance"][-1] == "interrupted"
+    assert rows["annuity_income"][-1] == "skipped"

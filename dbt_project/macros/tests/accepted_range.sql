@@ -1,7 +1,13 @@
-{#- Generic test: every non-null value lies in [min_value, max_value] (inclusive). -#}
+{#- Generic test: every non-null value lies in [min_value, max_value] (inclusive).
+    Returns the failing rows whole, lineage included. -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none) %}
 
-select {{ column_name }}
+{{ config(meta={
+    'rule': 'have {column} {values}, outside [' ~ min_value ~ ', ' ~ max_value ~ ']',
+    'fix': 'correct those values in the workbook',
+}) }}
+
+select *
 from {{ model }}
 where {{ column_name }} is not null
     and (

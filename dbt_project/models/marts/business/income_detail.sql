@@ -7,7 +7,7 @@
         incremental_strategy=publish_strategy(),
         unique_key=['月度', '业务类型', '计划类型'],
         on_schema_change='append_new_columns',
-        post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",
+        meta={'identity_column': 'id'},
         indexes=[
             {'columns': ['月度']},
             {'columns': ['计划代码']},

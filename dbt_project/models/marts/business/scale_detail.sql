@@ -1,6 +1,7 @@
 {#- business.规模明细: every row of the month that survived cleaning, published by
     delete+insert of its refresh key (月度, 业务类型, 计划类型). Types are cast to the
-    contract exactly, so reruns never drift. `id` is added once by the post-hook. -#}
+    contract exactly, so reruns never drift. `id` and the indexes are created once by the
+    migration step (macros/migrate_published_tables.sql). -#}
 {{
     config(
         alias='规模明细',
@@ -8,7 +9,7 @@
         incremental_strategy=publish_strategy(),
         unique_key=['月度', '业务类型', '计划类型'],
         on_schema_change='append_new_columns',
-        post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",
+        meta={'identity_column': 'id'},
         indexes=[
             {'columns': ['月度']},
             {'columns': ['计划代码']},

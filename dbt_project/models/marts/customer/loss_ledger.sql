@@ -8,7 +8,7 @@
         incremental_strategy=publish_strategy(),
         unique_key=['上报月份', '业务类型'],
         on_schema_change='append_new_columns',
-        post_hook="alter table {{ this }} add column if not exists id integer generated always as identity primary key",
+        meta={'identity_column': 'id'},
         indexes=[
             {'columns': ['上报月份']},
             {'columns': ['业务类型']},

@@ -1,0 +1,57 @@
+{#- The idempotent migration step `wdh etl --execute` runs once before its first publish
+    (`dbt run-operation migrate_published_tables`): every incremental mart exists with
+    its contract's columns, the `id` identity column where the model's meta asks for one
+    (`identity_column`), and the indexes of its `indexes` config. Creating them here, not
+    in a post-hook, means a publish takes no ACCESS EXCLUSIVE lock and an index is built
+    once, not at every run. One transaction under an advisory lock: two runs meeting
+    here wait for each other. -#}
+{% macro migrate_published_tables() %}
+    {%- set statements = ["select pg_advisory_xact_lock(hashtext('wdh:migrate'))"] %}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.config.materialized == 'incremental' %}
+        {%- set relation = api.Relation.create(
+            database=target.database, schema=node.schema, identifier=node.alias) %}
+        {%- set identity = node.config.meta.get('identity_column') %}
+        {%- set columns = [] %}
+        {%- for column in node.columns.values() %}
+            {%- set not_null = column.constraints | selectattr('type', 'equalto', 'not_null') | list %}
+            {%- do columns.append(adapter.quote(column.name) ~ ' ' ~ column.data_type
+                ~ (' not null' if not_null else '')) %}
+        {%- endfor %}
+        {%- do statements.append('create schema if not exists ' ~ adapter.quote(node.schema)) %}
+        {%- do statements.append('create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') %}
+        {%- if identity %}
+            {%- do statements.append('alter table ' ~ relation ~ ' add column if not exists '
+                ~ adapter.quote(identity) ~ ' integer generated always as identity primary key') %}
+        {%- endif %}
+        {%- for index in node.config.get('indexes') or [] %}
+            {%- do statements.append(create_index_if_missing(relation, index.columns)) %}
+        {%- endfor %}
+    {%- endfor %}
+    {%- do run_query(statements | join(';\n')) %}
+{% endmacro %}
+
+{#- An index on `columns` unless the table has one on exactly those columns already
+    (also one dbt created under its own hashed name). -#}
+{% macro create_index_if_missing(relation, columns) -%}
+    {%- set quoted = [] %}
+    {%- for column in columns %}{% do quoted.append(adapter.quote(column)) %}{% endfor %}
+    {%- set name = relation.identifier ~ '__' ~ local_md5(columns | join(',')) [:10] -%}
+do $migrate$
+begin
+    if not exists (
+        select 1
+        from pg_index
+        where indrelid = '{{ relation }}'::regclass
+            and indkey::text = (
+                select string_agg(attnum::text, ' ' order by position)
+                from unnest(array[{% for c in columns %}'{{ c }}'{{ ',' if not loop.last }}{% endfor %}]) with ordinality as wanted (name, position)
+                inner join pg_attribute
+                    on attrelid = '{{ relation }}'::regclass and attname = wanted.name
+            )
+    ) then
+        create index if not exists {{ adapter.quote(name) }} on {{ relation }} ({{ quoted | join(', ') }});
+    end if;
+end
+$migrate$
+{%- endmacro %}
