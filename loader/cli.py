@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
 import signal
 import sys
@@ -343,7 +342,7 @@ def _dbt_line(nodes: list[Any]) -> str:
 def _check_db() -> int:
     from loader.config import load_config
     from loader.transform import Dbt, DbtFailed
-    from loader.warehouse import Check, check_database, connection
+    from loader.warehouse import Check, check_database, connection, describe_target
 
     config = load_config()
     schemas = sorted(
@@ -351,6 +350,7 @@ def _check_db() -> int:
     )
     tables = [d.target for d in config.domains.values()]
     conn = connection()
+    click.echo(f"database: {describe_target(conn)}")
     checks = check_database(conn, schemas, tables)
     if all(c.ok for c in checks):
         try:
@@ -370,7 +370,7 @@ def _check_db() -> int:
 
 @main.command("check-db")
 def check_db_command() -> None:
-    """Check the database: connection, version, schemas, tables, rights, dbt profile."""
+    """Check the database: which one and why, connection, version, schemas, tables, rights, dbt profile."""
     sys.exit(_check_db())
 
 
@@ -442,10 +442,11 @@ def rejects(run_id: str, csv_path: Path | None) -> None:
 
 def _ledger_connection() -> Any:
     """The database when one is configured or the embedded server already runs; else None."""
-    from loader.warehouse import APP_DATABASE, EmbeddedServer, connection, wdh_home
+    from loader.warehouse import APP_DATABASE, EmbeddedServer, configured_database, wdh_home
 
-    if os.environ.get("WDH_DATABASE_URL"):
-        return connection()
+    configured = configured_database()
+    if configured is not None:
+        return configured
     server = EmbeddedServer(wdh_home())
     return server.connection(APP_DATABASE) if server.is_running() else None
 

