@@ -19,6 +19,7 @@ help:
 	@echo "make test    set up and run the whole test suite"
 	@echo "make etl DOMAINS=a,b PERIOD=YYYYMM [EXECUTE=1] [DATA_DIR=data]"
 	@echo "make lint | docs | clean | db-stop"
+	@echo "make clean   remove build state (dbt target/logs, caches); keeps the warehouse (wdh db destroy deletes it)"
 
 setup: $(STAMP)
 
@@ -52,9 +53,10 @@ docs: setup
 db-stop: setup
 	$(BIN)/wdh db stop
 
+# Build state only: the warehouse (.wdh/pgdata) stays; `wdh db destroy` deletes it.
 clean:
-	-test -x $(BIN)/wdh && $(BIN)/wdh db stop
-	rm -rf .wdh dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf "$${WDH_HOME:-.wdh}/dbt/target" "$${WDH_HOME:-.wdh}/dbt/logs" dbt_project/target dbt_project/logs
+	rm -rf .pytest_cache .mypy_cache .ruff_cache
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -474,7 +474,7 @@ def sample(period: str, rows: int, data_dir: Path | None, seed: int) -> None:
 
 @main.group()
 def db() -> None:
-    """The embedded PostgreSQL (data under .wdh/, or WDH_HOME)."""
+    """The embedded PostgreSQL (data in .wdh/pgdata, or WDH_HOME/pgdata)."""
 
 
 @db.command("start")
@@ -510,11 +510,46 @@ def db_status() -> None:
 
 
 @db.command("url")
-def db_url() -> None:
-    """Print the connection URL everything uses (password hidden)."""
-    from loader.warehouse import connection
+@click.option("--show-password", is_flag=True, help="Print the configured password instead of ***.")
+def db_url(show_password: bool) -> None:
+    """Print the URL everything uses, without starting the embedded server.
 
-    click.echo(connection().redacted())
+    Usable by psql and pg_dump: pg_dump "$(wdh db url)" > backup.sql
+    """
+    from loader.warehouse import APP_DATABASE, EmbeddedServer, configured_database, wdh_home
+
+    conn = configured_database()
+    if conn is None:
+        server = EmbeddedServer(wdh_home())
+        if server.is_running():
+            conn = server.connection(APP_DATABASE)
+        else:
+            conn = server.planned_connection(APP_DATABASE)
+            click.echo("the embedded PostgreSQL is not running; start it with `wdh db start`", err=True)
+    click.echo(conn.url() if show_password and conn.password else conn.redacted())
+
+
+@db.command("destroy")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_destroy(yes: bool) -> None:
+    """Stop the embedded server and delete its data directory, with every table in it."""
+    from loader.warehouse import EmbeddedServer, configured_database, describe_target, wdh_home
+
+    configured = configured_database()
+    if configured is not None:
+        raise WdhError(
+            f"the database is configured ({describe_target(configured)}); "
+            "`wdh db destroy` only deletes the embedded server's data",
+            hint="drop that database with your own tools, or remove the setting to destroy the embedded one",
+        )
+    server = EmbeddedServer(wdh_home())
+    if not server.pgdata.exists():
+        click.echo(f"nothing to destroy: {server.pgdata} does not exist")
+        return
+    if not yes:
+        click.confirm(f"delete {server.pgdata} and every table in it?", abort=True)
+    server.destroy()
+    click.echo(f"destroyed {server.pgdata}")
 
 
 @main.command()

