@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import shlex
-import signal
 import sys
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
@@ -161,6 +160,7 @@ def etl(
     _setup_logging(verbose, quiet or log_format == "json")
     if check_db:
         sys.exit(_check_db())
+    from loader import interrupts
     from loader.config import data_root, load_config, validate_period
     from loader.run import RunOptions, UsageError, run, select_domains
 
@@ -190,14 +190,10 @@ def etl(
         command=_command_line(),
     )
     printer: _Printer = _JsonPrinter() if log_format == "json" else _TextPrinter(quiet)
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupts.install()
     result = run(config, options, printer)
     printer.close(result)
     sys.exit(result.exit_code)
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 def _command_line() -> str:
