@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+
 from loader.warehouse import Connection, connect
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -91,11 +93,12 @@ def table_checksum(
 
 
 def summary_rows(stdout: str) -> dict[str, list[str]]:
-    """Summary table rows by domain: domain, target, files, read, published, dropped, rejected, s, status."""
+    """Summary table rows by domain: domain, target, files, read, published, dropped, rejected,
+    [replaces (plans)], seconds, status."""
     rows = {}
     for line in stdout.splitlines():
         cells = [cell.strip() for cell in line.split("│") if cell.strip()]
-        if len(cells) == 9 and cells[0] != "domain":
+        if len(cells) in (9, 10) and cells[0] != "domain":
             rows[cells[0]] = cells
     return rows
 
@@ -129,3 +132,50 @@ def run_etl(
     """`wdh etl --domains D --period P --data-dir DIR ARGS…` as a subprocess."""
     argv = ["etl", "--domains", domains, "--period", period, "--data-dir", str(data_dir), *args]
     return run_cli(*argv, env={**env, **(extra_env or {})})
+
+
+# A 规模明细 row that publishes (in the order of loader.sample.SCALE_HEADERS).
+GOOD_ROW = [
+    202411,
+    "企年受托",
+    "单一计划",
+    "S0001",
+    "某公司企业年金计划",
+    None,
+    None,
+    None,
+    "某公司",
+    1,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0.05,
+    "G01",
+    "北京",
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+]
+
+
+def month_with(
+    root: Path, sheets: dict[str, list[list[Any]]], name: str = "24年11月年金规模收入数据.xlsx"
+) -> Path:
+    """A data root whose 202411 annuity folder holds one workbook with these sheets."""
+    folder = root / "real_data" / "202411" / "收集数据" / "数据采集" / "V1"
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(folder / name)
+    return folder / name

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECT, cli_env, generate, query, run_etl
+from loader.sample import SCALE_HEADERS
+from tests.helpers import GOOD_ROW, PROJECT, cli_env, generate, month_with, query, run_etl
 
 pytestmark = pytest.mark.integration
 PERF = "business.规模明细"
@@ -82,3 +83,21 @@ def test_id_and_indexes_are_created_once(database, env, two_months):
     result = run_etl(env, two_months, "--execute", period="202412")
     assert result.returncode == 0, result.stdout + result.stderr
     assert query(database, count_indexes) == [(before,)]
+
+
+def test_a_corrected_workbook_replaces_the_whole_month_whatever_its_days(database, env, tmp_path):
+    """月度 keeps its day (spec §0.3); the publish replaces the month, not the exact date,
+    so rows of a date the corrected workbook no longer has do not linger."""
+    scope = (
+        "\"业务类型\" = '企年受托' and \"计划类型\" = '单一计划' "
+        "and date_trunc('month', \"月度\") = '2024-11-01'"
+    )
+    dated = [SCALE_HEADERS, ["20241115", *GOOD_ROW[1:]], ["20241115", *GOOD_ROW[1:]]]
+    month_with(tmp_path / "first", {"规模明细": dated})
+    assert run_etl(env, tmp_path / "first", "--execute").returncode == 0
+    assert query(database, f"select count(*) from {PERF} where {scope}") == [(2,)]
+    corrected = [SCALE_HEADERS, GOOD_ROW]  # 月度 202411: the first of the month
+    month_with(tmp_path / "corrected", {"规模明细": corrected})
+    assert run_etl(env, tmp_path / "corrected", "--execute").returncode == 0
+    rows = query(database, f'select "月度"::text from {PERF} where {scope}')
+    assert rows == [("2024-11-01",)]

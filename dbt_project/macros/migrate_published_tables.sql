@@ -1,14 +1,15 @@
-{#- The idempotent migration step `wdh etl --execute` runs once before its first publish
-    (`dbt run-operation migrate_published_tables`): every incremental mart exists with
-    its contract's columns, the `id` identity column where the model's meta asks for one
+{#- The idempotent migration step `wdh etl --execute` runs before a domain's first publish
+    (`dbt run-operation migrate_published_tables --args '{models: [scale_detail]}'`): the
+    incremental marts named (all without `models`) exist with their contract's columns, the `id` identity column where the model's meta asks for one
     (`identity_column`), and the indexes of its `indexes` config. Creating them here, not
     in a post-hook, means a publish takes no ACCESS EXCLUSIVE lock and an index is built
     once, not at every run. One transaction under an advisory lock: two runs meeting
     here wait for each other. -#}
-{% macro migrate_published_tables() %}
+{% macro migrate_published_tables(models=none) %}
     {%- set statements = ["select pg_advisory_xact_lock(hashtext('wdh:migrate'))"] %}
     {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.config.materialized == 'incremental' %}
+        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+            and (models is none or node.name in models) %}
         {%- set relation = api.Relation.create(
             database=target.database, schema=node.schema, identifier=node.alias) %}
         {%- set identity = node.config.meta.get('identity_column') %}
