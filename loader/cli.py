@@ -250,6 +250,7 @@ class _TextPrinter(_Printer):
                 f"wdh etl · {', '.join(fields['domains'])} · period {fields['period'] or '-'} · "
                 f"mode {fields['mode']} · run {fields['run_id']}"
             )
+            self.line(f"  database: {fields['database']}")
         elif event == "stage_started" and self.status is not None:
             self.status.update(f"{domain}: {fields['stage']} …")
         elif event == "files_found":
@@ -265,8 +266,10 @@ class _TextPrinter(_Printer):
             scope = ", ".join("/".join(str(v) for v in key) for key in keys[:6]) + (
                 " …" if len(keys) > 6 else ""
             )
-            label = "refresh scope as read (before cleaning)" if fields["raw"] else "refresh scope"
-            self.line(f"  {domain}: {label}: {scope or 'none'}")
+            self.line(f"  {domain}: refresh scope: {scope or 'none'}")
+        elif event == "change":
+            for line in _change_lines(fields["change"]):
+                self.line(f"  {domain}: {line}")
         elif event == "domain_finished":
             result = fields["result"]
             for note in result.notes:
@@ -287,32 +290,25 @@ def _summary(result: Any) -> None:
     table = Table(
         title=f"run {result.run_id} · {result.mode} · exit {result.exit_code}", title_justify="left"
     )
-    numeric = ("files", "read", "published", "dropped", "rejected", "seconds")
-    for column in (
-        "domain",
-        "target",
-        "files",
-        "read",
-        "published",
-        "dropped",
-        "rejected",
-        "seconds",
-        "status",
-    ):
+    plan = result.mode != "execute"
+    numeric = ("files", "read", "published", "dropped", "rejected", "replaces", "seconds")
+    columns = ["domain", "target", "files", "read", "published", "dropped", "rejected"]
+    columns += ["replaces", "seconds", "status"] if plan else ["seconds", "status"]
+    for column in columns:
         table.add_column(column, justify="right" if column in numeric else "left", no_wrap=True)
     for d in result.domains:
-        planned = d.status in ("planned", "skipped")
-        table.add_row(
+        judged = d.status in ("ok", "planned")
+        cells = [
             d.domain,
             d.target,
             str(len(d.files)),
             str(d.rows_read),
-            "-" if planned else str(d.rows_published),
-            "-" if planned else str(d.rows_dropped),
-            "-" if planned else str(d.rows_rejected),
-            f"{d.total_seconds:.1f}",
-            d.status,
-        )
+            *(str(n) if judged else "-" for n in (d.rows_published, d.rows_dropped, d.rows_rejected)),
+        ]
+        if plan:  # rows of the target the publish would delete (its refresh scope there now)
+            change = d.change or {}
+            cells.append(str(change["deleted"]) if change.get("available") else "-")
+        table.add_row(*cells, f"{d.total_seconds:.1f}", d.status)
     console = Console(width=max(Console().width, 140), highlight=False)
     console.print(table)
     for d in result.domains:
@@ -320,6 +316,30 @@ def _summary(result: Any) -> None:
             console.print(f"  {d.domain}: " + ", ".join(f"{k} {v:.2f}s" for k, v in d.seconds.items()))
         if d.dbt_nodes:
             console.print(f"    dbt: {_dbt_line(d.dbt_nodes)}")
+
+
+def _change_lines(change: dict[str, Any]) -> list[str]:
+    """A plan's change to the target: totals, then one line per refresh-key value with its
+    rows and first amount column now → after (every amount is in the JSON log)."""
+    if not change["available"]:
+        return [f"change to the warehouse not shown: {change['target']}"]
+    lines = [f"would delete {change['deleted']} and insert {change['inserted']} rows ({change['mode']})"]
+    for key in change["keys"]:
+        label = "/".join(str(v) for v in key["key"]) + (" (new)" if key["new"] else "")
+        amount = next(iter(key["amounts_now"]), None)
+        money = (
+            f"; {amount} {_amount(key['amounts_now'][amount])} → {_amount(key['amounts_after'][amount])}"
+            if amount
+            else ""
+        )
+        lines.append(f"  {label}: {key['rows_now']} → {key['rows_after']} rows{money}")
+    for kept in change["kept"]:
+        lines.append(f"  {'/'.join(str(v) for v in kept)}: not in the new files, stays as published")
+    return lines
+
+
+def _amount(value: str | None) -> str:
+    return "-" if value is None else f"{float(value):,.2f}"
 
 
 def _dbt_line(nodes: list[Any]) -> str:
@@ -418,7 +438,7 @@ def rejects(run_id: str, csv_path: Path | None) -> None:
     from loader.ledger import list_rejects
 
     conn = _ledger_connection()
-    rows = list_rejects(conn, run_id) if conn is not None else []
+    rows = list_rejects(conn, run_id)
     header = ("domain", "kind", "file", "sheet", "row", "column", "value", "reason")
     if csv_path is not None:
         with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -37,7 +37,7 @@ _DOMAIN_KEYS = {
 }
 _DBT_KEYS = {"cleaned", "resolved", "mart"}
 _COLUMN_KEYS = {"aliases", "required", "optional"}
-_OUTPUT_KEYS = {"schema_name", "table", "refresh_key", "mode"}
+_OUTPUT_KEYS = {"schema_name", "table", "refresh_key", "mode", "amounts"}
 _CHOICES = {
     "kind": ("data", "sandbox"),
     "version_strategy": ("highest_number", "latest_modified"),
@@ -53,6 +53,7 @@ class Output:
     table: str
     refresh_key: tuple[str, ...]
     mode: str
+    amounts: tuple[str, ...] = ()  # the main amount columns a plan sums before and after
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def _domain(name: str, s: dict[str, Any], fail: Any) -> Domain:
             table=str(output["table"]),
             refresh_key=tuple(str(c) for c in output["refresh_key"]),
             mode=str(output["mode"]),
+            amounts=tuple(str(c) for c in output.get("amounts") or ()),
         ),
     )
 

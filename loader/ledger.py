@@ -161,17 +161,23 @@ def record_rejects(conn: Connection, run_id: str, domain: str, relation: str) ->
         return int(cur.rowcount)
 
 
-def list_rejects(conn: Connection, run_id: str) -> list[tuple[Any, ...]]:
-    with connect(conn) as pg, pg.cursor() as cur:
-        cur.execute("select to_regclass('wdh_meta.rejects')")
-        if cur.fetchone()[0] is None:
-            return []
-        cur.execute(
-            "select domain, kind, file, sheet, row_number, column_name, value, reason from wdh_meta.rejects "
-            "where run_id = %s order by domain, file, sheet, row_number",
-            (run_id,),
-        )
-        return list(cur.fetchall())
+def list_rejects(conn: Connection | None, run_id: str) -> list[tuple[Any, ...]]:
+    """A run's rejected, dropped and warned rows: an execute run's from the database, a
+    plan's from the local plan record."""
+    if conn is not None:
+        with connect(conn) as pg, pg.cursor() as cur:
+            cur.execute("select to_regclass('wdh_meta.rejects')")
+            if cur.fetchone()[0] is not None:
+                cur.execute(
+                    "select domain, kind, file, sheet, row_number, column_name, value, reason "
+                    "from wdh_meta.rejects where run_id = %s order by domain, file, sheet, row_number",
+                    (run_id,),
+                )
+                rows = list(cur.fetchall())
+                if rows:
+                    return rows
+    plan = _plan_run(run_id)
+    return [tuple(row) for row in plan.get("rejects", [])] if plan else []
 
 
 def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:
@@ -197,8 +203,11 @@ def running_holder(conn: Connection, domain: str) -> tuple[str, datetime] | None
         return (row[0], row[1]) if row else None
 
 
-def record_plan_run(result: Any, *, command: str, period: str | None, started: datetime) -> None:
-    """Plan-only runs go to a local file, never to the database."""
+def record_plan_run(
+    result: Any, *, command: str, period: str | None, started: datetime, rejects: list[tuple[Any, ...]]
+) -> None:
+    """Plan-only runs go to a local file, never to the target database; with them the
+    rejected, dropped and warned rows the plan found (`wdh rejects PLAN_RUN_ID`)."""
     path = plan_runs_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
@@ -212,6 +221,7 @@ def record_plan_run(result: Any, *, command: str, period: str | None, started: d
         "period": period,
         "exit_code": result.exit_code,
         "domains": [_domain_entry(d) for d in result.domains],
+        "rejects": [list(row) for row in rejects],
     }
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
@@ -236,6 +246,7 @@ def _domain_entry(d: Any) -> dict[str, Any]:
         "seconds": {k: round(v, 3) for k, v in d.seconds.items()},
         "error": d.error,
         "dbt_nodes": [asdict(n) for n in d.dbt_nodes],
+        "change": d.change,
     }
 
 
@@ -294,6 +305,10 @@ def show_run(conn: Connection | None, run_id: str) -> dict[str, Any] | None:
                     )
                     run["domains"] = [dict(r[0]) for r in cur.fetchall()]
                     return run
+    return _plan_run(run_id)
+
+
+def _plan_run(run_id: str) -> dict[str, Any] | None:
     path = plan_runs_file()
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():

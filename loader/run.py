@@ -8,6 +8,7 @@ the run, the domain in progress is left unpublished and recorded as interrupted.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -60,6 +61,7 @@ class DomainResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     dbt_nodes: list[Any] = field(default_factory=list)  # transform.NodeResult of every dbt node run
+    change: dict[str, Any] | None = None  # a plan's comparison with the target (loader/plan.py)
 
     @property
     def total_seconds(self) -> float:
@@ -146,25 +148,33 @@ def select_domains(config: Config, domains: str | None, all_domains: bool) -> li
 
 
 def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> RunResult:
+    """Run the domains. --execute works on the target warehouse; a plan runs the very same
+    path on a scratch PostgreSQL (loader/plan.py) and only reads the target."""
+    if options.execute:
+        return _run(config, options, report, scratch=None)
+    from loader.plan import scratch_warehouse
+
+    with scratch_warehouse() as scratch:
+        return _run(config, options, report, scratch)
+
+
+def _run(config: Config, options: RunOptions, report: Reporter, scratch: Any) -> RunResult:
+    from loader import ledger
+
     mode = "execute" if options.execute else "plan-only"
     result = RunResult(run_id=new_run_id(), mode=mode, domains=[])
     started = datetime.now(UTC)
-    engine = _Engine(options, result.run_id, report)
+    engine = _Engine(options, result.run_id, report, scratch)
     report(
         "run_started",
-        {"run_id": result.run_id, "mode": mode, "domains": options.domains, "period": options.period},
+        {
+            "run_id": result.run_id,
+            "mode": mode,
+            "domains": options.domains,
+            "period": options.period,
+            "database": engine.describe_database(),
+        },
     )
-    if options.execute:
-        from loader import ledger
-
-        ledger.start_run(
-            engine.conn(),
-            result.run_id,
-            command=options.command,
-            mode=mode,
-            period=options.period,
-            domains=options.domains,
-        )
     try:
         for name in options.domains:
             outcome = DomainResult(domain=name, target=_target(config, name))
@@ -201,12 +211,13 @@ def run(config: Config, options: RunOptions, report: Reporter = _log_event) -> R
                     error="not run: the run was interrupted",
                 )
             )
-        from loader import ledger
-
-        if options.execute:
+        if engine.ledger_started:
             ledger.finish_run(engine.conn(), result.run_id, result.exit_code)
-        else:
-            ledger.record_plan_run(result, command=options.command, period=options.period, started=started)
+        if not options.execute:
+            rejects = ledger.list_rejects(engine.conn(), result.run_id) if engine.ledger_started else []
+            ledger.record_plan_run(
+                result, command=options.command, period=options.period, started=started, rejects=rejects
+            )
     report("run_finished", {"run_id": result.run_id, "exit_code": result.exit_code, "result": result})
     return result
 
@@ -216,37 +227,72 @@ def _target(config: Config, name: str) -> str:
 
 
 class _Engine:
-    """State shared by the domains of one run: the dbt runner and the database connection."""
+    """State shared by the domains of one run: the dbt runner and the database connection
+    (the target with --execute, the scratch warehouse of a plan)."""
 
-    def __init__(self, options: RunOptions, run_id: str, report: Reporter):
+    def __init__(self, options: RunOptions, run_id: str, report: Reporter, scratch: Any):
         self.options = options
         self.run_id = run_id
         self.report = report
+        self.scratch = scratch
+        self.ledger_started = False
         self._dbt: Any = None
         self._conn: Any = None
+        self._target: tuple[Any, str] | None = None
         self._seeded = False
-        self._migrated = False
 
     def conn(self) -> Any:
         if self._conn is None:
             from loader.warehouse import connection
 
-            self._conn = connection()
+            self._conn = self.scratch.connection() if self.scratch else connection()
         return self._conn
+
+    def plan_target(self) -> tuple[Any, str]:
+        """A plan's read-only view of the target: (connection or None, description or why not)."""
+        if self._target is None:
+            from loader.plan import target_for_plan
+
+            self._target = target_for_plan()
+        return self._target
+
+    def describe_database(self) -> str:
+        if self.scratch is None:
+            from loader.warehouse import describe_target
+
+            return describe_target(self.conn())
+        target, why = self.plan_target()
+        compared = f"compared with {why}" if target else f"no comparison: {why}"
+        return f"a scratch PostgreSQL, thrown away after the run; {compared}"
 
     def dbt(self) -> Any:
         if self._dbt is None:
             from loader.transform import Dbt
 
-            self._dbt = Dbt(self.conn() if self.options.execute else None)
+            self._dbt = Dbt(self.conn(), target="target" if self.options.execute else "plan-target")
         return self._dbt
 
     def variables(self, domain: Domain) -> dict[str, Any]:
         mode = self.options.mode or domain.output.mode
         return {"period": self.options.period or "000000", "run_id": self.run_id, "publish_mode": mode}
 
+    def start_ledger(self) -> None:
+        if not self.ledger_started:
+            from loader import ledger
+
+            options = self.options
+            ledger.start_run(
+                self.conn(),
+                self.run_id,
+                command=options.command,
+                mode="execute" if options.execute else "plan-only",
+                period=options.period,
+                domains=options.domains,
+            )
+            self.ledger_started = True
+
     def record_domain(self, outcome: DomainResult) -> None:
-        if not self.options.execute or outcome.status == "pending":
+        if not self.ledger_started or outcome.status == "pending":
             return
         from loader import ledger
 
@@ -262,13 +308,11 @@ class _Engine:
                 hint="see docs/cli.md; run the data domains with --domains or --all-domains",
             )
         domain = config.domain(name)
-        if not self.options.execute:
-            self._load(domain, outcome)
-            return
         from loader import ledger
         from loader.warehouse import DomainLocked, domain_lock
 
         conn = self.conn()
+        self.start_ledger()
         try:
             with domain_lock(conn, domain.name, self.options.lock_timeout):
                 ledger.start_domain(conn, self.run_id, domain.name, domain.target)
@@ -316,23 +360,6 @@ class _Engine:
             )
         report("rows_read", {"domain": domain.name, "rows": read.rows, "sheets": len(read.sheets)})
         fault("after_read")
-
-        if not options.execute:
-            # the scope as read (before cleaning); --execute reports the cleaned one
-            outcome.refresh_scope = _distinct(read.table, domain.output.refresh_key)
-            report("scope", {"domain": domain.name, "scope": outcome.refresh_scope, "raw": True})
-            with _timed(outcome, "transform", report):
-                self._run_dbt(
-                    outcome,
-                    "compile",
-                    "--select",
-                    f"+{domain.dbt.mart}",
-                    "--no-populate-cache",
-                    "--no-introspect",
-                    variables=self.variables(domain),
-                )
-            outcome.status = "planned"
-            return
         self._execute(domain, outcome, read.table)
 
     def _files(self, domain: Domain, outcome: DomainResult) -> list[Path]:
@@ -403,12 +430,24 @@ class _Engine:
             outcome.notes.append(f"more than half of the rows were dropped ({outcome.rows_dropped})")
         fault("before_publish")
         with _timed(outcome, "publish", report):
-            self._migrate(outcome, variables)
+            self._migrate(domain, outcome, variables)
             check_interrupted()  # the last moment a signal keeps the month unpublished
             self._publish(domain, outcome, variables)
             outcome.rows_published = publishable
-        outcome.status = "ok"
+        if self.scratch is not None:
+            self._compare(domain, outcome)
+        outcome.status = "ok" if self.options.execute else "planned"
         fault("after_publish")
+
+    def _compare(self, domain: Domain, outcome: DomainResult) -> None:
+        """A plan: what publishing would change in the target, read-only."""
+        from loader.plan import compare
+
+        with _timed(outcome, "compare", self.report):
+            target, why = self.plan_target()
+            mode = self.options.mode or domain.output.mode
+            outcome.change = compare(target, why, self.conn(), domain, mode)
+        self.report("change", {"domain": domain.name, "change": outcome.change})
 
     def _gate(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """Build the verdict model and run its blocking data tests on exactly the rows about
@@ -428,12 +467,15 @@ class _Engine:
             raise
         self._record_rejects(domain)
 
-    def _migrate(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
-        """Create what the published tables need beyond dbt's DDL (the `id` identity
-        column, the indexes) once per run, before the first publish; idempotent."""
-        if not self._migrated:
-            self._run_dbt(outcome, "run-operation", "migrate_published_tables", variables=variables)
-            self._migrated = True
+    def _migrate(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """Create the domain's mart with what it needs beyond dbt's DDL (the `id` identity
+        column, the indexes) before its publish; idempotent, so a mart that exists is left
+        as it is. Only the mart about to be published: a failing domain creates nothing."""
+        mart = domain.dbt.mart
+        args = json.dumps({"models": [mart]})
+        self._run_dbt(
+            outcome, "run-operation", "migrate_published_tables", "--args", args, variables=variables
+        )
 
     def _run_dbt(self, outcome: DomainResult, command: str, *args: str, variables: dict[str, Any]) -> None:
         """Invoke dbt; every node's result (also of a failed invocation) goes to the domain's result."""
@@ -459,11 +501,12 @@ class _Engine:
         ledger.record_rejects(self.conn(), self.run_id, domain.name, f"wdh_work.{domain.dbt.resolved}")
 
     def _count_verdicts(self, domain: Domain, outcome: DomainResult) -> None:
+        from loader.plan import refresh_scope
         from loader.warehouse import connect
 
         relation = f"wdh_work.{domain.dbt.resolved}"
-        key = ", ".join(f'"{column}"' for column in domain.output.refresh_key)
         with connect(self.conn()) as pg, pg.cursor() as cur:
+            key = ", ".join(refresh_scope(cur, "wdh_work", domain.dbt.resolved, domain.output.refresh_key))
             cur.execute(
                 "select count(*) filter (where _drop_reason is not null), "
                 "count(*) filter (where _drop_reason is null and _reject_reason is not null) "
@@ -503,11 +546,3 @@ class _Engine:
 
 def _sheet_arg(value: str) -> str | int:
     return int(value) if value.isdigit() else value
-
-
-def _distinct(table: Any, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    present = [c for c in columns if c in table.column_names]
-    if not present:
-        return []
-    rows = table.select(present).group_by(present).aggregate([]).to_pylist()
-    return sorted((tuple(row[c] for c in present) for row in rows), key=lambda t: tuple(str(v) for v in t))

@@ -67,11 +67,11 @@ def dbt_log_dir() -> Path:
 class Dbt:
     """One dbtRunner for a whole `wdh` run: the first invocation parses, later ones reuse it."""
 
-    def __init__(self, conn: Connection | None):
+    def __init__(self, conn: Connection, target: str = "target"):
         for key, value in DBT_SETTINGS.items():
             os.environ.setdefault(key, value)
-        if conn is not None:
-            os.environ.update(conn.dbt_env())
+        os.environ.update(conn.dbt_env())
+        self.target_path = wdh_home() / "dbt" / target  # a plan keeps its own: another profile
         from dbt.cli.main import dbtRunner
 
         self._runner = dbtRunner()
@@ -92,7 +92,7 @@ class Dbt:
             "info",
         ]
         if command != "debug":  # the one command without a target path
-            argv += ["--target-path", str(wdh_home() / "dbt" / "target")]
+            argv += ["--target-path", str(self.target_path)]
         for key, value in (variables or {}).items():  # read by the project through env_var()
             os.environ[f"WDH_{key.upper()}"] = str(value)
         log.debug("dbt %s", " ".join(argv))

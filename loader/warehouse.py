@@ -206,11 +206,12 @@ class EmbeddedServer:
     which only the test suite's own throwaway server uses.
     """
 
-    def __init__(self, home: Path, fsync: bool = True):
+    def __init__(self, home: Path, fsync: bool = True, port: int | None = None):
         self.home = home
         self.pgdata = home / "pgdata"
         self.log = home / "postgres.log"
         self.fsync = fsync
+        self.port = port  # the port tried first; None: WDH_EMBEDDED_PORT or 54329
 
     # --- state -------------------------------------------------------------------
     def _postmaster(self) -> tuple[int, int] | None:
@@ -235,7 +236,7 @@ class EmbeddedServer:
 
     def planned_connection(self, dbname: str) -> Connection:
         """The connection `start()` tries first (it takes a free port if that one is busy by then)."""
-        return self._connection(_preferred_port(), dbname)
+        return self._connection(self.port or _preferred_port(), dbname)
 
     def _connection(self, port: int, dbname: str) -> Connection:
         return Connection(
@@ -265,7 +266,7 @@ class EmbeddedServer:
                 ],
                 run_as,
             )
-        port = _free_port(_preferred_port())
+        port = _free_port(self.port or _preferred_port())
         self.log.touch(exist_ok=True)
         self._chown(self.log, run_as)
         options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
@@ -293,13 +294,12 @@ class EmbeddedServer:
             time.sleep(0.1)
         raise WdhError(f"the embedded PostgreSQL did not start; see {self.log}")
 
-    def stop(self) -> bool:
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server (pg_ctl's `fast`; `immediate` for a throwaway one)."""
         if not self.is_running():
             return False
         bindir = _bindir()
-        self._run(
-            [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"], self._os_user()
-        )
+        self._run([str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", mode, "stop"], self._os_user())
         return True
 
     def destroy(self) -> None:
