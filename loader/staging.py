@@ -1,7 +1,9 @@
 """Load what was read into the domain's staging schema with dlt (replace semantics).
 
-One staging schema per domain and period (`stg_<domain>_<YYYYMM>`); a re-run replaces
-that period's staging table. Arrow goes in, so dlt writes CSV and loads through COPY.
+One dlt pipeline per domain (`wdh_<domain>`: one load history), one staging schema
+(dataset) per domain and period (`stg_<domain>_<YYYYMM>`); a re-run replaces that
+period's staging table. Arrow goes in, so dlt writes CSV and loads through COPY. dlt's
+settings are the project's `.dlt/config.toml`; a completed package keeps no rows.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loader.config import PROJECT_ROOT
 from loader.errors import WdhError
 from loader.faults import fault
-from loader.warehouse import Connection, wdh_home
+from loader.warehouse import Connection
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,23 +26,13 @@ log = logging.getLogger(__name__)
 
 IDENTIFIER_LIMIT = 63
 
-# dlt reads its settings from the environment; these are the project's choices.
-DLT_SETTINGS = {
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    # the default snake_case convention turns every Chinese name into "x"; keep names as they are
-    "SCHEMA__NAMING": "direct",
-    # gzip dominates load time for large sheets (~14 s vs ~3 s for 300k rows)
-    "DATA_WRITER__DISABLE_COMPRESSION": "true",
-    "NORMALIZE__WORKERS": "1",
-    "LOAD__WORKERS": "2",
-}
-
 
 @dataclass(frozen=True)
 class StagingResult:
     schema: str
     table: str
     rows: int
+    load_id: str  # dlt's load id, also in every staged row's _dlt_load_id
     dropped_pending: bool  # an earlier crashed run's package was dropped first
 
 
@@ -65,20 +59,22 @@ def workbook_source(table: pa.Table, table_name: str) -> Any:
     return source()
 
 
-def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) -> StagingResult:
+def stage(
+    table: pa.Table, *, domain: str, schema: str, table_name: str, conn: Connection, pipelines_dir: Path
+) -> StagingResult:
     """Replace `schema.table_name` with `table`; drop a crashed run's pending package first."""
-    for key, value in DLT_SETTINGS.items():
-        os.environ.setdefault(key, value)
+    os.environ.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))  # its .dlt/config.toml
     check_identifiers([schema, table_name, *table.column_names])
     import dlt
     from dlt.destinations import postgres
 
     pipeline = dlt.pipeline(
-        pipeline_name=f"wdh_{schema}",
+        pipeline_name=f"wdh_{domain}",
         destination=postgres(credentials=conn.url()),
         dataset_name=schema,
-        pipelines_dir=str(wdh_home() / "dlt"),
+        pipelines_dir=str(pipelines_dir),
     )
+    _drop_table_without_load_ids(conn, schema, table_name)
     dropped = False
     if pipeline.has_pending_data:
         log.warning("dropping a pending load package left by an earlier crashed run of %s", schema)
@@ -88,7 +84,7 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
         pipeline.extract(workbook_source(table, table_name), loader_file_format="csv")
         pipeline.normalize()
         fault("mid_stage")
-        pipeline.load()
+        info = pipeline.load()
     except Exception as exc:
         pipeline.drop_pending_packages()
         if _interrupted(exc):  # dlt defers Ctrl+C/SIGTERM and re-raises it wrapped in its own error
@@ -97,7 +93,29 @@ def stage(table: pa.Table, *, schema: str, table_name: str, conn: Connection) ->
             f"staging load into {schema}.{table_name} failed: {_root_cause(exc)}",
             hint="the published tables are unchanged; fix the cause and run again",
         ) from exc
-    return StagingResult(schema=schema, table=table_name, rows=table.num_rows, dropped_pending=dropped)
+    return StagingResult(
+        schema=schema,
+        table=table_name,
+        rows=table.num_rows,
+        load_id=info.loads_ids[-1],
+        dropped_pending=dropped,
+    )
+
+
+def _drop_table_without_load_ids(conn: Connection, schema: str, table: str) -> None:
+    """A staging table written before rows carried `_dlt_load_id` cannot take the new NOT
+    NULL column: drop it (its rows are replaced by this load anyway)."""
+    from loader.warehouse import connect
+
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "select count(*) filter (where column_name = '_dlt_load_id'), count(*) "
+            "from information_schema.columns where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        with_load_id, columns = cur.fetchone()
+        if columns and not with_load_id:
+            cur.execute(f'drop table "{schema}"."{table}" cascade')
 
 
 def _interrupted(exc: BaseException | None) -> bool:
@@ -112,3 +130,26 @@ def _root_cause(exc: BaseException) -> str:
     while exc.__cause__ is not None:
         exc = exc.__cause__
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def staging_schemas(conn: Connection, domains: list[str]) -> dict[str, list[str]]:
+    """The per-period staging schemas of each domain, oldest period first."""
+    from loader.warehouse import connect
+
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select nspname from pg_namespace where nspname ~ '^stg_.+_[0-9]{6}$' order by 1")
+        names = [row[0] for row in cur.fetchall()]
+    return {d: [n for n in names if n.rsplit("_", 1)[0] == f"stg_{d}"] for d in domains}
+
+
+def prune(conn: Connection, domains: list[str], keep: int, execute: bool) -> list[str]:
+    """Drop each domain's staging schemas beyond its last `keep` periods (with --execute);
+    returns the schemas dropped, or that would be. Published tables are not touched."""
+    from loader.warehouse import connect
+
+    doomed = [name for names in staging_schemas(conn, domains).values() for name in names[:-keep]]
+    if execute and doomed:
+        with connect(conn) as pg, pg.cursor() as cur:
+            for name in doomed:
+                cur.execute(f'drop schema "{name}" cascade')
+    return doomed
