@@ -12,12 +12,13 @@ EXECUTE ?=
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo etl test lint docs bench clean db-stop help
+.PHONY: setup demo etl test lint docs dbt bench clean db-stop help
 
 help:
 	@echo "make demo    set up, start the embedded PostgreSQL, load a sample month (all domains), build the docs"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make etl DOMAINS=a,b PERIOD=YYYYMM [EXECUTE=1] [DATA_DIR=data]"
+	@echo "make dbt ARGS='test'   dbt on the warehouse (wdh dbt …)"
 	@echo "make lint | docs | clean | db-stop"
 	@echo "make clean   remove build state (dbt target/logs, caches); keeps the warehouse (wdh db destroy deletes it)"
 
@@ -46,6 +47,9 @@ lint: setup
 	$(BIN)/ruff format --check loader tests bench
 	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
+
+dbt: setup
+	$(BIN)/wdh dbt $(ARGS)
 
 docs: setup
 	$(BIN)/wdh docs

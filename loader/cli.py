@@ -358,7 +358,7 @@ def _dbt_line(nodes: list[Any]) -> str:
 def _check_db() -> int:
     from loader.config import load_config
     from loader.transform import Dbt, DbtFailed
-    from loader.warehouse import Check, check_database, connection, describe_target
+    from loader.warehouse import Check, check_database, connection, describe_target, wdh_home
 
     config = load_config()
     schemas = sorted(
@@ -370,7 +370,7 @@ def _check_db() -> int:
     checks = check_database(conn, schemas, tables)
     if all(c.ok for c in checks):
         try:
-            Dbt(conn).invoke("debug")
+            Dbt(conn, wdh_home() / "dbt" / "check-db").invoke("debug")
             checks.append(Check(True, "dbt profile dbt_project/profiles.yml connects"))
         except DbtFailed as exc:
             checks.append(
@@ -568,11 +568,75 @@ def db_destroy(yes: bool) -> None:
     click.echo(f"destroyed {server.pgdata}")
 
 
+@main.command(
+    "dbt",
+    context_settings={"ignore_unknown_options": True, "help_option_names": [], "allow_extra_args": True},
+)
+@click.option(
+    "--period", metavar="YYYYMM", help="The period whose staging sources dbt reads [the last loaded]."
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt_command(period: str | None, args: tuple[str, ...]) -> None:
+    """Run dbt on the warehouse: wdh dbt test | build --select … | docs generate.
+
+    The connection and the run variables are set as `wdh etl` sets them. `wdh dbt test`
+    without a selection checks the published tables, every month (tag:published). The
+    staging sources are those of --period, else of the last period loaded. Exits with
+    dbt's exit code.
+    """
+    import subprocess
+
+    from loader.config import load_config, validate_period
+    from loader.ledger import last_period
+    from loader.transform import passthrough
+    from loader.warehouse import connection, existing_relations
+
+    conn = connection()
+    marts = {d.dbt.mart: d.target for d in load_config().domains.values()}
+    published = existing_relations(conn, list(marts.values()))
+    unpublished = sorted(mart for mart, target in marts.items() if target not in published)
+    if period:
+        validate_period(period)
+    else:
+        period = last_period(conn)
+        if args and args[0] not in ("--help", "-h", "--version"):
+            click.echo(f"wdh dbt: staging sources of period {period or '(none loaded yet)'}", err=True)
+    argv, env = passthrough(conn, args, period, unpublished)
+    dbt = Path(sys.executable).parent / "dbt"
+    sys.exit(subprocess.run([str(dbt), *argv], env=env, check=False).returncode)
+
+
+@main.group()
+def staging() -> None:
+    """The per-period staging schemas (stg_<domain>_<YYYYMM>) dlt loads into."""
+
+
+@staging.command("prune")
+@click.option(
+    "--keep", type=click.IntRange(1), required=True, help="Periods to keep per domain (the last N)."
+)
+@click.option("--execute", is_flag=True, help="Drop them. Without it, only show what would be dropped.")
+def staging_prune(keep: int, execute: bool) -> None:
+    """Drop each domain's staging schemas beyond its last N periods (published tables stay)."""
+    from loader.config import load_config
+    from loader.staging import prune
+    from loader.warehouse import connection
+
+    doomed = prune(connection(), list(load_config().domains), keep, execute)
+    verb = "dropped" if execute else "would drop"
+    for name in doomed:
+        click.echo(f"{verb} {name}")
+    if not doomed:
+        click.echo(f"nothing to drop: no domain has more than {keep} staged period(s)")
+    elif not execute:
+        click.echo("plan only: run again with --execute to drop them")
+
+
 @main.command()
 def docs() -> None:
     """Build the static dbt docs site (lineage browsing) and print its path."""
     from loader.transform import Dbt
     from loader.warehouse import connection, wdh_home
 
-    Dbt(connection()).invoke("docs", "generate", "--static")
+    Dbt(connection(), wdh_home() / "dbt").invoke("docs", "generate", "--static")
     click.echo(f"dbt docs: {wdh_home() / 'dbt' / 'target' / 'static_index.html'}")

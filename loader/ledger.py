@@ -48,6 +48,9 @@ create table if not exists wdh_meta.run_domains (
     primary key (run_id, domain)
 );
 alter table wdh_meta.run_domains add column if not exists dbt_nodes jsonb not null default '[]';
+-- what published it: wdh version, git commit (+ dirty), config sha256, dbt invocation ids,
+-- dbt's checksum of each published model, dlt's load id (loader/provenance.py)
+alter table wdh_meta.run_domains add column if not exists provenance jsonb not null default '{}';
 create index if not exists run_domains_running on wdh_meta.run_domains (domain) where status = 'running';
 create table if not exists wdh_meta.rejects (
     run_id      varchar(64) not null,
@@ -108,7 +111,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
         cur.execute(
             """update wdh_meta.run_domains set status = %s, finished_at = %s, files = %s, rows_read = %s,
                    rows_staged = %s, rows_published = %s, rows_dropped = %s, rows_rejected = %s,
-                   refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s
+                   refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s, provenance = %s
                where run_id = %s and domain = %s""",
             (
                 result.status,
@@ -123,6 +126,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
                 json.dumps({k: round(v, 3) for k, v in result.seconds.items()}),
                 result.error,
                 json.dumps([asdict(n) for n in result.dbt_nodes], ensure_ascii=False),
+                json.dumps(result.provenance, ensure_ascii=False),
                 run_id,
                 result.domain,
             ),
@@ -188,6 +192,20 @@ def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:
         )
 
 
+def last_period(conn: Connection) -> str | None:
+    """The latest period an execute run published a domain of."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select to_regclass('wdh_meta.run_domains')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute(
+            "select max(r.period) from wdh_meta.runs r join wdh_meta.run_domains d using (run_id) "
+            "where d.status = 'ok'"
+        )
+        row = cur.fetchone()
+        return str(row[0]) if row and row[0] else None
+
+
 def running_holder(conn: Connection, domain: str) -> tuple[str, datetime] | None:
     """The run that holds `domain` according to the ledger, if any."""
     with connect(conn) as pg, pg.cursor() as cur:
@@ -247,6 +265,7 @@ def _domain_entry(d: Any) -> dict[str, Any]:
         "error": d.error,
         "dbt_nodes": [asdict(n) for n in d.dbt_nodes],
         "change": d.change,
+        "provenance": d.provenance,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,8 +28,10 @@ from loader.interrupts import check as check_interrupted
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# unit tests are code tests (make test); seeds are loaded once per run
-NO_UNIT = ("--exclude", "test_type:unit", "resource_type:seed")
+# unit tests are code tests (make test); seeds and the shared models are built once per
+# run, under the shared lock (_Engine._build_shared); the tests of the published tables
+# (tag `published`) are `wdh dbt test`'s
+NO_UNIT = ("--exclude", "test_type:unit", "tag:published", "resource_type:seed", "tag:shared")
 
 
 class UsageError(WdhError):
@@ -62,6 +65,8 @@ class DomainResult:
     notes: list[str] = field(default_factory=list)
     dbt_nodes: list[Any] = field(default_factory=list)  # transform.NodeResult of every dbt node run
     change: dict[str, Any] | None = None  # a plan's comparison with the target (loader/plan.py)
+    load_id: str | None = None  # dlt's load id of the staged rows
+    provenance: dict[str, Any] = field(default_factory=dict)  # what published it (loader/provenance.py)
 
     @property
     def total_seconds(self) -> float:
@@ -164,7 +169,7 @@ def _run(config: Config, options: RunOptions, report: Reporter, scratch: Any) ->
     mode = "execute" if options.execute else "plan-only"
     result = RunResult(run_id=new_run_id(), mode=mode, domains=[])
     started = datetime.now(UTC)
-    engine = _Engine(options, result.run_id, report, scratch)
+    engine = _Engine(options, result.run_id, report, scratch, config.path)
     report(
         "run_started",
         {
@@ -230,16 +235,25 @@ class _Engine:
     """State shared by the domains of one run: the dbt runner and the database connection
     (the target with --execute, the scratch warehouse of a plan)."""
 
-    def __init__(self, options: RunOptions, run_id: str, report: Reporter, scratch: Any):
+    def __init__(self, options: RunOptions, run_id: str, report: Reporter, scratch: Any, config_path: Path):
         self.options = options
         self.run_id = run_id
         self.report = report
         self.scratch = scratch
+        self.config_path = config_path
         self.ledger_started = False
         self._dbt: Any = None
         self._conn: Any = None
         self._target: tuple[Any, str] | None = None
+        self._code: dict[str, Any] | None = None
         self._seeded = False
+
+    @property
+    def home(self) -> Path:
+        """Local state of the run: WDH_HOME, or a plan's scratch directory (a plan leaves nothing)."""
+        from loader.warehouse import wdh_home
+
+        return Path(self.scratch.home) if self.scratch else wdh_home()
 
     def conn(self) -> Any:
         if self._conn is None:
@@ -269,7 +283,10 @@ class _Engine:
         if self._dbt is None:
             from loader.transform import Dbt
 
-            self._dbt = Dbt(self.conn(), target="target" if self.options.execute else "plan-target")
+            runs = self.home / "dbt" / "runs"  # dbt's target and logs of each run; the last 20 kept
+            for old in sorted(runs.glob("*"))[:-19]:
+                shutil.rmtree(old, ignore_errors=True)
+            self._dbt = Dbt(self.conn(), run_dir=runs / self.run_id)
         return self._dbt
 
     def variables(self, domain: Domain) -> dict[str, Any]:
@@ -294,7 +311,11 @@ class _Engine:
     def record_domain(self, outcome: DomainResult) -> None:
         if not self.ledger_started or outcome.status == "pending":
             return
-        from loader import ledger
+        from loader import ledger, provenance
+
+        if self._code is None:
+            self._code = provenance.code(self.config_path)
+        outcome.provenance = {**self._code, "dlt_load_id": outcome.load_id, **outcome.provenance}
 
         try:
             ledger.finish_domain(self.conn(), self.run_id, outcome)
@@ -389,15 +410,23 @@ class _Engine:
         conn, report = self.conn(), self.report
         schema = domain.staging_schema(self.options.period)
         with _timed(outcome, "stage", report):
-            staged = stage(table, schema=schema, table_name=domain.staging_table, conn=conn)
+            staged = stage(
+                table,
+                domain=domain.name,
+                schema=schema,
+                table_name=domain.staging_table,
+                conn=conn,
+                pipelines_dir=self.home / "dlt",
+            )
         outcome.rows_staged = staged.rows
+        outcome.load_id = staged.load_id
         if staged.dropped_pending:
             outcome.notes.append("dropped a load package an earlier crashed run had left in staging")
         report("staged", {"domain": domain.name, "schema": schema, "rows": staged.rows})
 
         variables = self.variables(domain)
         with _timed(outcome, "transform", report):
-            self._load_seeds(outcome, variables)
+            self._build_shared(outcome, variables)
             self._run_dbt(
                 outcome, "build", "--select", f"+{domain.dbt.cleaned}", *NO_UNIT, variables=variables
             )
@@ -477,21 +506,35 @@ class _Engine:
             outcome, "run-operation", "migrate_published_tables", "--args", args, variables=variables
         )
 
-    def _run_dbt(self, outcome: DomainResult, command: str, *args: str, variables: dict[str, Any]) -> None:
-        """Invoke dbt; every node's result (also of a failed invocation) goes to the domain's result."""
+    def _run_dbt(
+        self, outcome: DomainResult, command: str, *args: str, variables: dict[str, Any]
+    ) -> list[Any]:
+        """Invoke dbt; every node's result (also of a failed invocation) goes to the domain's
+        result, the invocation id to its provenance. Returns the nodes of this invocation."""
         from loader.transform import DbtFailed
 
         check_interrupted()
+        dbt = self.dbt()
         try:
-            outcome.dbt_nodes += self.dbt().invoke(command, *args, variables=variables)
+            nodes = dbt.invoke(command, *args, variables=variables)
         except DbtFailed as exc:
             outcome.dbt_nodes += exc.results
             raise
+        finally:
+            outcome.provenance.setdefault("dbt_invocation_ids", []).extend(dbt.invocation_ids[-1:])
+        outcome.dbt_nodes += nodes
         check_interrupted()
+        return nodes
 
-    def _load_seeds(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
+    def _build_shared(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
+        """Seeds and the models every domain shares, once per run, under the shared lock:
+        a run on another domain never sees them half-built."""
+        from loader.warehouse import shared_lock
+
         if not self._seeded:
-            self._run_dbt(outcome, "seed", variables=variables)
+            with shared_lock(self.conn()):
+                shared = ("--select", "resource_type:seed", "tag:shared", *NO_UNIT[:3])
+                self._run_dbt(outcome, "build", *shared, variables=variables)
             self._seeded = True
 
     def _record_rejects(self, domain: Domain) -> None:
@@ -524,20 +567,19 @@ class _Engine:
         two marts cannot be built before both exist: that is a note, not a failure, since
         the mart is published by then."""
         from loader.transform import DbtFailed
+        from loader.warehouse import shared_lock
 
+        publish = ("--select", f"{domain.dbt.mart}+", "--exclude", "test_type:unit", "tag:published")
         try:
-            self._run_dbt(
-                outcome,
-                "build",
-                "--select",
-                f"{domain.dbt.mart}+",
-                "--exclude",
-                "test_type:unit",
-                variables=variables,
-            )
+            with shared_lock(self.conn()):  # the views over several marts are shared
+                nodes = self._run_dbt(outcome, "build", *publish, variables=variables)
+            outcome.provenance["model_checksums"] = {n.name: n.checksum for n in nodes if n.kind == "model"}
         except DbtFailed as exc:
             if not any(r.name == domain.dbt.mart and r.status == "success" for r in exc.results):
                 raise
+            outcome.provenance["model_checksums"] = {
+                n.name: n.checksum for n in exc.results if n.kind == "model" and n.status == "success"
+            }
             names = ", ".join(sorted({f.name for f in exc.failures}))
             outcome.notes.append(
                 f"{names} not built yet (it needs tables not loaded yet); run the other domain"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,9 @@ DBT_SETTINGS = {
 }
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
 @dataclass(frozen=True)
 class NodeResult:
     name: str
@@ -28,6 +33,7 @@ class NodeResult:
     status: str
     seconds: float
     message: str
+    checksum: str = ""  # dbt's checksum of a model's SQL (provenance)
 
 
 @dataclass(frozen=True)
@@ -49,29 +55,36 @@ class DbtFailed(WdhError):
         failures: list[NodeResult],
         results: list[NodeResult],
         tests: list[FailedTest] | None = None,
+        log_file: Path | None = None,
     ):
         detail = "; ".join(f"{f.kind} {f.name}: {f.message}" for f in failures[:5]) or "see the dbt log"
         super().__init__(
             f"dbt {command} failed: {detail}",
-            hint=f"nothing was published for this domain; the dbt log is {dbt_log_dir() / 'dbt.log'}",
+            hint=f"nothing was published for this domain; the dbt log is {log_file}",
         )
         self.failures = failures
         self.results = results
         self.tests = tests or []
 
 
-def dbt_log_dir() -> Path:
-    return wdh_home() / "dbt" / "logs"
-
-
 class Dbt:
-    """One dbtRunner for a whole `wdh` run: the first invocation parses, later ones reuse it."""
+    """One dbtRunner for a whole `wdh` run, with its own target and log folder (`run_dir`),
+    so runs of different domains never share dbt's files. dbt's partial parse is cached
+    per database under `<WDH_HOME>/dbt/parse-cache/` and copied into each run's target, so
+    a run parses only what changed since the last run on the same database."""
 
-    def __init__(self, conn: Connection, target: str = "target"):
+    def __init__(self, conn: Connection, run_dir: Path):
         for key, value in DBT_SETTINGS.items():
             os.environ.setdefault(key, value)
         os.environ.update(conn.dbt_env())
-        self.target_path = wdh_home() / "dbt" / target  # a plan keeps its own: another profile
+        self.target_path, self.log_path = run_dir / "target", run_dir / "logs"
+        key = hashlib.sha256(f"{conn.host}:{conn.port}/{conn.dbname}".encode()).hexdigest()[:16]
+        self._parse_cache = wdh_home() / "dbt" / "parse-cache" / f"{key}.msgpack"
+        if self._parse_cache.exists() and not (self.target_path / PARTIAL_PARSE).exists():
+            self.target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self._parse_cache, self.target_path / PARTIAL_PARSE)
+        self._cached = False
+        self.invocation_ids: list[str] = []
         from dbt.cli.main import dbtRunner
 
         self._runner = dbtRunner()
@@ -85,7 +98,7 @@ class Dbt:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--log-path",
-            str(dbt_log_dir()),
+            str(self.log_path),
             "--log-level",
             "none",  # results come back as data; the file log keeps detail
             "--log-level-file",
@@ -99,13 +112,29 @@ class Dbt:
         outcome = self._runner.invoke(argv)
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt
+        from dbt_common.invocation import get_invocation_id
+
+        self.invocation_ids.append(get_invocation_id())
+        self._save_parse()
         results = _node_results(outcome.result)
         if not outcome.success:
             failures = [r for r in results if r.status in ("error", "fail", "runtime error")]
             if outcome.exception is not None and not failures:
                 failures = [NodeResult(command, "dbt", "error", 0.0, str(outcome.exception).strip())]
-            raise DbtFailed(command, failures, results, _failed_tests(outcome.result))
+            log_file = self.log_path / "dbt.log"
+            raise DbtFailed(command, failures, results, _failed_tests(outcome.result), log_file)
         return results
+
+    def _save_parse(self) -> None:
+        """After the first invocation: this run's parse becomes the cache (atomic replace)."""
+        parsed = self.target_path / PARTIAL_PARSE
+        if self._cached or not parsed.exists():
+            return
+        self._parse_cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = self._parse_cache.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(parsed, partial)
+        os.replace(partial, self._parse_cache)
+        self._cached = True
 
 
 def _node_results(result: Any) -> list[NodeResult]:
@@ -125,6 +154,7 @@ def _node_results(result: Any) -> list[NodeResult]:
                 status=str(item.status).split(".")[-1].lower(),
                 seconds=float(getattr(item, "execution_time", 0.0) or 0.0),
                 message=message.strip(),
+                checksum=str(node.checksum.checksum) if node.resource_type == "model" else "",
             )
         )
     return nodes
@@ -148,3 +178,32 @@ def _failed_tests(result: Any) -> list[FailedTest]:
             )
         )
     return tests
+
+
+SELECTORS = ("--select", "-s", "--models", "-m", "--selector")
+
+
+def passthrough(
+    conn: Connection, args: tuple[str, ...], period: str | None, unpublished: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """`wdh dbt ARGS…`: dbt's own command line with the connection and the run variables
+    `wdh etl` would set (as environment, so the user's own options still win). Returns
+    (argv, environment). `test` without a selection checks the published tables — those
+    that exist: `unpublished` names the marts never published (and so what is built on
+    them)."""
+    argv = list(args)
+    if argv[:1] == ["test"] and not any(a.split("=")[0] in SELECTORS for a in argv):
+        argv += ["--select", "tag:published"]
+        if unpublished:
+            argv += ["--exclude", *(f"{mart}+" for mart in unpublished)]
+    env = {
+        **os.environ,
+        **DBT_SETTINGS,
+        **conn.dbt_env(),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(wdh_home() / "dbt" / "target"),
+        "DBT_LOG_PATH": str(wdh_home() / "dbt" / "logs"),
+        "WDH_PERIOD": period or "000000",
+    }
+    return argv, env

@@ -407,28 +407,38 @@ class DomainLocked(WdhError):
     """Another run holds the domain's advisory lock."""
 
 
-@contextlib.contextmanager
-def domain_lock(conn: Connection, domain: str, timeout: float) -> Iterator[None]:
-    """Hold PostgreSQL advisory lock `wdh:domain:<domain>` while the block runs.
+def domain_lock(conn: Connection, domain: str, timeout: float) -> contextlib.AbstractContextManager[None]:
+    """Hold PostgreSQL advisory lock `wdh:domain:<domain>` while the block runs; wait up
+    to `timeout` seconds (0: try once), then raise DomainLocked."""
+    return advisory_lock(conn, f"wdh:domain:{domain}", timeout)
 
-    Waits up to `timeout` seconds (0: try once). The lock lives on its own connection,
-    so it is released when the process dies, however it dies.
-    """
+
+def shared_lock(conn: Connection) -> contextlib.AbstractContextManager[None]:
+    """Held while a run builds what every domain shares (seeds, shared models, views over
+    several marts): two runs on different domains take turns there, briefly."""
+    return advisory_lock(conn, "wdh:shared", None)
+
+
+@contextlib.contextmanager
+def advisory_lock(conn: Connection, key: str, timeout: float | None) -> Iterator[None]:
+    """Hold the PostgreSQL advisory lock `key` while the block runs. Waits up to `timeout`
+    seconds (None: as long as it takes), polling, so Ctrl+C is not held up. The lock lives
+    on its own connection, so it is released when the process dies, however it dies."""
     import psycopg2
 
     pg = psycopg2.connect(**conn.psycopg_kwargs())
     pg.autocommit = True
-    key = f"wdh:domain:{domain}"
     try:
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with pg.cursor() as cur:
             while True:
                 cur.execute("select pg_try_advisory_lock(hashtext(%s))", (key,))
                 if cur.fetchone()[0]:
                     break
-                if time.monotonic() >= deadline:
-                    raise DomainLocked(f"domain {domain} is locked by another run")
-                time.sleep(min(0.5, max(deadline - time.monotonic(), 0.05)))
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DomainLocked(f"{key} is held by another run")
+                wait = 0.5 if deadline is None else min(0.5, max(deadline - time.monotonic(), 0.05))
+                time.sleep(wait)
         yield
     finally:
         pg.close()  # closing the session releases the lock
@@ -502,6 +512,17 @@ def check_database(conn: Connection, schemas: list[str], tables: list[str]) -> l
     finally:
         pg.close()
     return checks
+
+
+def existing_relations(conn: Connection, names: list[str]) -> set[str]:
+    """Which of the `schema.table` names exist in the database."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        found = set()
+        for name in names:
+            cur.execute("select to_regclass(%s)", (_quote_qualified(name),))
+            if cur.fetchone()[0] is not None:
+                found.add(name)
+        return found
 
 
 def _quote_qualified(name: str) -> str:
