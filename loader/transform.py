@@ -85,11 +85,31 @@ class Dbt:
             shutil.copyfile(self._parse_cache, self.target_path / PARTIAL_PARSE)
         self._cached = False
         self.invocation_ids: list[str] = []
-        from dbt.cli.main import dbtRunner
-
-        self._runner = dbtRunner()
+        self._runner: Any = None
+        self._parsed_for: tuple[tuple[str, Any], ...] | None = None
 
     def invoke(self, command: str, *args: str, variables: dict[str, Any] | None = None) -> list[NodeResult]:
+        for key, value in (variables or {}).items():  # read by the project through env_var()
+            os.environ[f"WDH_{key.upper()}"] = str(value)
+        if command == "debug":  # checks the connection; needs no project parse
+            from dbt.cli.main import dbtRunner
+
+            return list(self._invoke(dbtRunner(), command, *args))
+        parsed_for = tuple(sorted((variables or {}).items()))
+        if self._runner is None or parsed_for != self._parsed_for:
+            self._parse()
+            self._parsed_for = parsed_for
+        return self._invoke(self._runner, command, *args)
+
+    def _parse(self) -> None:
+        """Parse the project once for the run's variables and hand the manifest to every
+        later invocation (dbtRunner does not reuse a parse by itself)."""
+        from dbt.cli.main import dbtRunner
+
+        manifest = self._invoke(dbtRunner(), "parse", result=True)
+        self._runner = dbtRunner(manifest=manifest)
+
+    def _invoke(self, runner: Any, command: str, *args: str, result: bool = False) -> Any:
         argv = [
             command,
             *args,
@@ -106,10 +126,8 @@ class Dbt:
         ]
         if command != "debug":  # the one command without a target path
             argv += ["--target-path", str(self.target_path)]
-        for key, value in (variables or {}).items():  # read by the project through env_var()
-            os.environ[f"WDH_{key.upper()}"] = str(value)
         log.debug("dbt %s", " ".join(argv))
-        outcome = self._runner.invoke(argv)
+        outcome = runner.invoke(argv)
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt
         from dbt_common.invocation import get_invocation_id
@@ -123,7 +141,7 @@ class Dbt:
                 failures = [NodeResult(command, "dbt", "error", 0.0, str(outcome.exception).strip())]
             log_file = self.log_path / "dbt.log"
             raise DbtFailed(command, failures, results, _failed_tests(outcome.result), log_file)
-        return results
+        return outcome.result if result else results
 
     def _save_parse(self) -> None:
         """After the first invocation: this run's parse becomes the cache (atomic replace)."""
