@@ -24,6 +24,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The settings correctness depends on, also in code: .dlt/config.toml is found through
+# DLT_PROJECT_DIR, which another dlt user in the environment may point elsewhere.
+REQUIRED_DLT_SETTINGS = {
+    "SCHEMA__NAMING": "direct",  # snake_case would turn every Chinese name into "x"
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
+    "RUNTIME__INTERCEPT_SIGNALS": "false",  # a signal must reach loader/interrupts.py
+}
+
 IDENTIFIER_LIMIT = 63
 
 
@@ -64,6 +73,7 @@ def stage(
 ) -> StagingResult:
     """Replace `schema.table_name` with `table`; drop a crashed run's pending package first."""
     os.environ.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))  # its .dlt/config.toml
+    os.environ.update(REQUIRED_DLT_SETTINGS)
     check_identifiers([schema, table_name, *table.column_names])
     import dlt
     from dlt.destinations import postgres
