@@ -283,9 +283,10 @@ class _Engine:
         if self._dbt is None:
             from loader.transform import Dbt
 
-            runs = self.home / "dbt" / "runs"  # dbt's target and logs of each run; the last 20 kept
-            for old in sorted(runs.glob("*"))[:-19]:
-                shutil.rmtree(old, ignore_errors=True)
+            runs = self.home / "dbt" / "runs"  # dbt's target and logs of each run
+            for old in sorted(runs.glob("*"))[:-19]:  # the last 20, and any of the last day
+                if time.time() - old.stat().st_mtime > 86400:
+                    shutil.rmtree(old, ignore_errors=True)
             self._dbt = Dbt(self.conn(), run_dir=runs / self.run_id)
         return self._dbt
 
@@ -461,7 +462,12 @@ class _Engine:
         with _timed(outcome, "publish", report):
             self._migrate(domain, outcome, variables)
             check_interrupted()  # the last moment a signal keeps the month unpublished
-            self._publish(domain, outcome, variables)
+            try:
+                self._publish(domain, outcome, variables)
+            except KeyboardInterrupt:  # after the mart's commit it is published all the same
+                if self._published_by_this_run(domain):
+                    outcome.rows_published = publishable
+                raise
             outcome.rows_published = publishable
         if self.scratch is not None:
             self._compare(domain, outcome)
@@ -515,13 +521,14 @@ class _Engine:
 
         check_interrupted()
         dbt = self.dbt()
+        before = len(dbt.invocation_ids)
         try:
             nodes = dbt.invoke(command, *args, variables=variables)
         except DbtFailed as exc:
             outcome.dbt_nodes += exc.results
             raise
         finally:
-            outcome.provenance.setdefault("dbt_invocation_ids", []).extend(dbt.invocation_ids[-1:])
+            outcome.provenance.setdefault("dbt_invocation_ids", []).extend(dbt.invocation_ids[before:])
         outcome.dbt_nodes += nodes
         check_interrupted()
         return nodes
@@ -561,6 +568,16 @@ class _Engine:
                 f"where _drop_reason is null and _reject_reason is null order by {key}"
             )
             outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
+
+    def _published_by_this_run(self, domain: Domain) -> bool:
+        from loader.warehouse import connect, existing_relations
+
+        if not existing_relations(self.conn(), [domain.target]):
+            return False
+        with connect(self.conn()) as pg, pg.cursor() as cur:
+            table = f'"{domain.output.schema_name}"."{domain.output.table}"'
+            cur.execute(f"select exists (select 1 from {table} where _run_id = %s)", (self.run_id,))
+            return bool(cur.fetchone()[0])
 
     def _publish(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """The mart (one delete+insert transaction), then the views over it. A view over

@@ -128,11 +128,11 @@ class Dbt:
             argv += ["--target-path", str(self.target_path)]
         log.debug("dbt %s", " ".join(argv))
         outcome = runner.invoke(argv)
-        if isinstance(outcome.exception, KeyboardInterrupt):
-            raise KeyboardInterrupt
         from dbt_common.invocation import get_invocation_id
 
         self.invocation_ids.append(get_invocation_id())
+        if isinstance(outcome.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt
         self._save_parse()
         results = _node_results(outcome.result)
         if not outcome.success:

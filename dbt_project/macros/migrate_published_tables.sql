@@ -19,11 +19,14 @@
             {%- do columns.append(adapter.quote(column.name) ~ ' ' ~ column.data_type
                 ~ (' not null' if not_null else '')) %}
         {%- endfor %}
+        {%- set identity_ddl = adapter.quote(identity) ~ ' integer generated always as identity primary key'
+            if identity else none %}
         {%- do statements.append('create schema if not exists ' ~ adapter.quote(node.schema)) %}
-        {%- do statements.append('create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') %}
+        {%- do statements.append('create table if not exists ' ~ relation ~ ' ('
+            ~ (columns + ([identity_ddl] if identity else [])) | join(', ') ~ ')') %}
         {%- if identity %}
-            {%- do statements.append('alter table ' ~ relation ~ ' add column if not exists '
-                ~ adapter.quote(identity) ~ ' integer generated always as identity primary key') %}
+            {#- a table dbt created before: the column once, without taking the table's lock otherwise #}
+            {%- do statements.append(add_column_if_missing(relation, identity, identity_ddl)) %}
         {%- endif %}
         {%- for index in node.config.get('indexes') or [] %}
             {%- do statements.append(create_index_if_missing(relation, index.columns)) %}
@@ -52,6 +55,21 @@ begin
             )
     ) then
         create index if not exists {{ adapter.quote(name) }} on {{ relation }} ({{ quoted | join(', ') }});
+    end if;
+end
+$migrate$
+{%- endmacro %}
+
+{#- `alter table … add column` when the column is missing: even `add column if not exists`
+    takes an ACCESS EXCLUSIVE lock, which would queue every publish behind a long reader. -#}
+{% macro add_column_if_missing(relation, column, ddl) -%}
+do $migrate$
+begin
+    if not exists (
+        select 1 from pg_attribute
+        where attrelid = '{{ relation }}'::regclass and attname = '{{ column }}' and not attisdropped
+    ) then
+        alter table {{ relation }} add column {{ ddl }};
     end if;
 end
 $migrate$

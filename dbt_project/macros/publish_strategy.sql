@@ -15,19 +15,27 @@
     {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
     {%- set types = {} -%}
     {%- for column in arg_dict['dest_columns'] %}{% do types.update({column.name: column.dtype | lower}) %}{% endfor -%}
-    {%- set scope = [] -%}
+    {%- set scope, matches = [], [] -%}
     {%- for key in unique_key -%}
-        {%- do scope.append(
-            "date_trunc('month', " ~ adapter.quote(key) ~ ")::date" if types.get(key) == 'date' else adapter.quote(key)
-        ) -%}
+        {%- set quoted, alias = adapter.quote(key), 'key_' ~ loop.index -%}
+        {%- if types.get(key) == 'date' -%}
+            {%- do scope.append("date_trunc('month', " ~ quoted ~ ")::date as " ~ alias) -%}
+            {#- a range, so the delete uses the index on the date column -#}
+            {%- do matches.append('published.' ~ quoted ~ ' >= scope.' ~ alias ~ ' and published.' ~ quoted
+                ~ " < (scope." ~ alias ~ " + interval '1 month')::date") -%}
+        {%- else -%}
+            {%- do scope.append(quoted ~ ' as ' ~ alias) -%}
+            {%- do matches.append('published.' ~ quoted ~ ' = scope.' ~ alias) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
 
-    delete from {{ target }}
-    where ({{ scope | join(', ') }}) in (
+    delete from {{ target }} as published
+    using (
         select distinct {{ scope | join(', ') }}
         from {{ source }}
-    );
+    ) as scope
+    where {{ matches | join('\n        and ') }};
 
     insert into {{ target }} ({{ dest_cols_csv }})
     (
