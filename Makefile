@@ -59,7 +59,7 @@ db-stop: setup
 
 # Build state only: the warehouse (.wdh/pgdata) stays; `wdh db destroy` deletes it.
 clean:
-	rm -rf "$${WDH_HOME:-.wdh}/dbt/target" "$${WDH_HOME:-.wdh}/dbt/logs" dbt_project/target dbt_project/logs
+	rm -rf "$${WDH_HOME:-.wdh}/dbt" dbt_project/target dbt_project/logs
 	rm -rf .pytest_cache .mypy_cache .ruff_cache
 
 bench: setup

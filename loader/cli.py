@@ -6,6 +6,7 @@ has no side effects; every command imports what it needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shlex
@@ -568,6 +569,9 @@ def db_destroy(yes: bool) -> None:
     click.echo(f"destroyed {server.pgdata}")
 
 
+DBT_WRITING_COMMANDS = ("build", "run", "seed", "snapshot", "run-operation", "retry", "clone")
+
+
 @main.command(
     "dbt",
     context_settings={"ignore_unknown_options": True, "help_option_names": [], "allow_extra_args": True},
@@ -592,7 +596,8 @@ def dbt_command(period: str | None, args: tuple[str, ...]) -> None:
     from loader.warehouse import connection, existing_relations
 
     conn = connection()
-    marts = {d.dbt.mart: d.target for d in load_config().domains.values()}
+    domains = load_config().domains
+    marts = {d.dbt.mart: d.target for d in domains.values()}
     published = existing_relations(conn, list(marts.values()))
     unpublished = sorted(mart for mart, target in marts.items() if target not in published)
     if period:
@@ -603,7 +608,24 @@ def dbt_command(period: str | None, args: tuple[str, ...]) -> None:
             click.echo(f"wdh dbt: staging sources of period {period or '(none loaded yet)'}", err=True)
     argv, env = passthrough(conn, args, period, unpublished)
     dbt = Path(sys.executable).parent / "dbt"
-    sys.exit(subprocess.run([str(dbt), *argv], env=env, check=False).returncode)
+    with contextlib.ExitStack() as locks:
+        if argv[:1] and argv[0] in DBT_WRITING_COMMANDS:
+            # it may rebuild work tables and publish: never beside a `wdh etl` of any domain
+            from loader.run import new_run_id
+            from loader.warehouse import DomainLocked, domain_lock, shared_lock
+
+            try:
+                for name in domains:
+                    locks.enter_context(domain_lock(conn, name, 0))
+            except DomainLocked:
+                raise WdhError(
+                    f"wdh dbt {argv[0]} waits for no run: a `wdh etl` is loading a domain",
+                    hint="run it again when `wdh runs` shows no running domain",
+                ) from None
+            locks.enter_context(shared_lock(conn))
+            env["WDH_RUN_ID"] = f"dbt_{new_run_id()}"
+        returncode = subprocess.run([str(dbt), *argv], env=env, check=False).returncode
+    sys.exit(returncode)
 
 
 @main.group()

@@ -49,7 +49,16 @@ class Scratch:
         self._started: Future[Connection] = self._pool.submit(self._start)
 
     def _start(self) -> Connection:
-        self.server.start()
+        try:
+            self.server.start()
+        except WdhError:  # another plan took the port between the check and the start
+            self.server.port = _any_free_port()
+            try:
+                self.server.start()
+            except WdhError as exc:  # its log goes with the scratch directory: keep its end
+                log = self.server.log
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise WdhError(f"the scratch PostgreSQL did not start: {exc.message}\n{tail}") from None
         self.server.ensure_database(APP_DATABASE)
         return self.server.connection(APP_DATABASE)
 
@@ -68,6 +77,14 @@ def scratch_warehouse() -> Iterator[Scratch]:
         yield scratch
     finally:
         scratch.close()
+
+
+def _any_free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def scratch_root() -> Path:

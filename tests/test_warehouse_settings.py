@@ -261,6 +261,7 @@ def test_make_clean_removes_build_state_and_keeps_the_warehouse(tmp_path):
     kept = tmp_path / ".wdh" / "pgdata" / "PG_VERSION"
     built = [
         tmp_path / ".wdh" / "dbt" / "target" / "manifest.json",
+        tmp_path / ".wdh" / "dbt" / "runs" / "20261201_000000_abcdef" / "logs" / "dbt.log",
         tmp_path / "dbt_project" / "target" / "x",
     ]
     for path in [kept, *built]:

@@ -1,5 +1,6 @@
 {#- sandbox.sandbox_trustee_performance (spec §5), refreshed by delete+insert of
-    (report_date, plan_code, company_code) as the original's scheduled job did. -#}
+    (report_date, plan_code, company_code) as the original's scheduled job did, the
+    report date compared by month (macros/publish_strategy.sql). -#}
 {{
     config(
         alias='sandbox_trustee_performance',
