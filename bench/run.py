@@ -176,7 +176,8 @@ def floor(conn: Connection, data: Path, home: Path) -> dict[str, float]:
 def one_statement(domain: Any, home: Path) -> str:
     """The compiled SQL of the domain's layers (staging → names → cleaned → resolved →
     mart) inlined as CTEs of one statement. Sources and seeds stay tables."""
-    manifest = json.loads((home / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    target = sorted((home / "dbt" / "runs").glob("*/target"))[-1]  # the execute's dbt target
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     order: list[str] = []
 
@@ -191,7 +192,7 @@ def one_statement(domain: Any, home: Path) -> str:
     visit(domain.dbt.mart)
     compiled = {}
     for name in order:
-        path = home / "dbt" / "target" / "compiled" / "wdh" / nodes[name]["original_file_path"]
+        path = target / "compiled" / "wdh" / nodes[name]["original_file_path"]
         compiled[name] = path.read_text(encoding="utf-8")
     ctes = []
     for name in order:
