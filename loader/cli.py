@@ -60,7 +60,8 @@ def main() -> None:
     wdh runs                                                          # the run ledger
     wdh check-db                                                      # is the database ready?
     wdh sample --period 202411 --data-dir data                        # a sample month
-    wdh db start|stop|status|url                                      # embedded PostgreSQL
+    wdh dbt test                                                      # dbt on the warehouse
+    wdh db start|stop|status|url|destroy                              # embedded PostgreSQL
     """
 
 
@@ -82,7 +83,7 @@ def main() -> None:
     "--dry-run",
     "plan_only",
     is_flag=True,
-    help="Read, validate and compile only (the default; --execute wins over it).",
+    help="Judge every row on a scratch PostgreSQL and show the change (the default; --execute wins).",
 )
 @click.option(
     "--data-dir",
@@ -153,8 +154,9 @@ def etl(
 ) -> None:
     """Load domains for a period: discover → read → stage → dbt → publish.
 
-    Plan-only is the default: files are found and read, rows validated and the dbt
-    models compiled; the database is not touched. --execute stages and publishes.
+    Plan-only is the default: the whole --execute path runs against a scratch
+    PostgreSQL thrown away after the run, and what publishing would change in the
+    warehouse is shown; the warehouse is only read. --execute stages and publishes.
     Exit code 0 when every domain succeeded, 1 when one failed, 2 for usage errors,
     130 when interrupted.
     """
