@@ -192,11 +192,15 @@ def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:
         )
 
 
+def _has_ledger(cur: Any) -> bool:
+    cur.execute("select to_regclass('wdh_meta.run_domains')")
+    return cur.fetchone()[0] is not None
+
+
 def last_period(conn: Connection) -> str | None:
     """The latest period an execute run published a domain of."""
     with connect(conn) as pg, pg.cursor() as cur:
-        cur.execute("select to_regclass('wdh_meta.run_domains')")
-        if cur.fetchone()[0] is None:
+        if not _has_ledger(cur):
             return None
         cur.execute(
             "select max(r.period) from wdh_meta.runs r join wdh_meta.run_domains d using (run_id) "
@@ -209,8 +213,7 @@ def last_period(conn: Connection) -> str | None:
 def running_holder(conn: Connection, domain: str) -> tuple[str, datetime] | None:
     """The run that holds `domain` according to the ledger, if any."""
     with connect(conn) as pg, pg.cursor() as cur:
-        cur.execute("select to_regclass('wdh_meta.run_domains')")
-        if cur.fetchone()[0] is None:
+        if not _has_ledger(cur):
             return None
         cur.execute(
             "select run_id, started_at from wdh_meta.run_domains where domain = %s and status = 'running' "

@@ -484,9 +484,9 @@ def check_database(conn: Connection, schemas: list[str], tables: list[str]) -> l
                         True, f"schema {schema} does not exist yet; the first --execute run creates it"
                     )
                 )
+            found = existing_relations(conn, tables)
             for table in tables:
-                cur.execute("select to_regclass(%s)", (_quote_qualified(table),))
-                exists = cur.fetchone()[0] is not None
+                exists = table in found
                 checks.append(
                     Check(
                         True,
