@@ -58,6 +58,7 @@ def main() -> None:
     wdh etl --domains annuity_performance --period 202411 --execute  # write
     wdh etl --all-domains --period 202411 --execute
     wdh runs                                                          # the run ledger
+    wdh unresolved RUN_ID                                             # names given temporary ids
     wdh check-db                                                      # is the database ready?
     wdh sample --period 202411 --data-dir data                        # a sample month
     wdh dbt test                                                      # dbt on the warehouse
@@ -124,6 +125,15 @@ def main() -> None:
     metavar="SECONDS",
     help="Wait this long for a domain another run is loading, then fail that domain.",
 )
+@click.option(
+    "--enrichment-sync-budget",
+    type=click.IntRange(0),
+    default=500,
+    show_default=True,
+    metavar="N",
+    help="Distinct customer names each domain may look up in the enterprise lookup service "
+    "(WDH_EQC_TOKEN); 0: no lookups. A plan never looks up.",
+)
 @click.option("--check-db", is_flag=True, help="Check the database and exit (same as `wdh check-db`).")
 @click.option(
     "--log-format",
@@ -147,6 +157,7 @@ def etl(
     max_files: int,
     mode: str | None,
     lock_timeout: float,
+    enrichment_sync_budget: int,
     check_db: bool,
     log_format: str,
     verbose: int,
@@ -191,6 +202,7 @@ def etl(
         mode=mode,
         lock_timeout=lock_timeout,
         command=_command_line(),
+        enrichment_budget=enrichment_sync_budget,
     )
     printer: _Printer = _JsonPrinter() if log_format == "json" else _TextPrinter(quiet)
     interrupts.install()
@@ -319,6 +331,37 @@ def _summary(result: Any) -> None:
             console.print(f"  {d.domain}: " + ", ".join(f"{k} {v:.2f}s" for k, v in d.seconds.items()))
         if d.dbt_nodes:
             console.print(f"    dbt: {_dbt_line(d.dbt_nodes)}")
+        if d.identity.get("rows"):
+            console.print(f"    company_id: {_identity_line(d.identity)}")
+
+
+def _identity_line(identity: dict[str, Any]) -> str:
+    """Published rows per resolution layer, then what the lookup service did."""
+    rows: dict[str, int] = identity["rows"]
+    parts = []
+    overrides = sum(n for source, n in rows.items() if source.startswith("override_"))
+    if overrides:
+        parts.append(f"{overrides} override")
+    for source, label in (
+        ("cache_plan_code", "cache plan_code"),
+        ("cache_customer_name", "cache customer_name"),
+        ("cache_plan_customer", "cache plan_customer"),
+        ("cache_former_name", "cache former_name"),
+        ("source_column", "source id"),
+        ("lookup", "lookup"),
+        ("temporary", "temporary id"),
+        ("none", "no company"),
+    ):
+        if rows.get(source):
+            parts.append(f"{rows[source]} {label}")
+    line = " · ".join(parts) + " rows"
+    if identity.get("budget"):
+        line += f"; lookups {identity['lookups']}/{identity['budget']} ({identity['service']})"
+    elif identity.get("service"):
+        line += f"; lookup service {identity['service']}"
+    if identity.get("queued"):
+        line += f"; {identity['queued']} name(s) queued for a later lookup"
+    return line
 
 
 def _change_lines(change: dict[str, Any]) -> list[str]:
@@ -426,28 +469,25 @@ def runs_show(run_id: str) -> None:
     click.echo(json.dumps(entry, ensure_ascii=False, indent=2, default=str))
 
 
-@main.command()
-@click.argument("run_id")
-@click.option(
+_CSV_OPTION = click.option(
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write them to this CSV file (UTF-8 with BOM, opens in Excel) instead of printing.",
 )
+
+
+@main.command()
+@click.argument("run_id")
+@_CSV_OPTION
 def rejects(run_id: str, csv_path: Path | None) -> None:
     """List a run's rejected, dropped and warned rows: file, sheet, row, column, value, reason."""
-    import csv
-
     from loader.ledger import list_rejects
 
-    conn = _ledger_connection()
-    rows = list_rejects(conn, run_id)
-    header = ("domain", "kind", "file", "sheet", "row", "column", "value", "reason")
+    rows = list_rejects(_ledger_connection(), run_id)
     if csv_path is not None:
-        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        header = ("domain", "kind", "file", "sheet", "row", "column", "value", "reason")
+        _write_csv(csv_path, header, rows)
         click.echo(f"{len(rows)} row(s) written to {csv_path}")
         return
     if not rows:
@@ -457,6 +497,39 @@ def rejects(run_id: str, csv_path: Path | None) -> None:
         where = f"{file} · {sheet} · row {row}" + (f" · {column}" if column else "")
         shown = f" ({value!r})" if value is not None else ""
         click.echo(f"{domain:<20} {kind:<8} {where}: {reason}{shown}")
+
+
+@main.command()
+@click.argument("run_id")
+@_CSV_OPTION
+def unresolved(run_id: str, csv_path: Path | None) -> None:
+    """List the customer names a run gave temporary company ids (IN…), with their rows.
+
+    These are the names neither the overrides, the cache, the sheet nor the lookup
+    service could identify; add them to the override seeds or let the lookup queue
+    resolve them, then rerun the month."""
+    from loader.ledger import list_unresolved
+
+    rows = list_unresolved(_ledger_connection(), run_id)
+    if csv_path is not None:
+        _write_csv(csv_path, ("domain", "name", "temporary_id", "rows"), rows)
+        click.echo(f"{len(rows)} name(s) written to {csv_path}")
+        return
+    if not rows:
+        click.echo(f"no names with temporary company ids recorded for run {run_id}")
+        return
+    for domain, name, temporary_id, count in rows:
+        click.echo(f"{domain:<20} {temporary_id}  {count:>6} row(s)  {name}")
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """UTF-8 with a BOM, so Excel opens the Chinese text right."""
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _ledger_connection() -> Any:

@@ -31,6 +31,7 @@ _DOMAIN_KEYS = {
     "staging_table",
     "requires_backfill",
     "company_ids",
+    "company_lookup",
     "columns",
     "dbt",
     "output",
@@ -78,6 +79,7 @@ class Domain:
     staging_table: str
     requires_backfill: bool
     company_ids: bool
+    company_lookup: bool  # the lookup service may be asked (enrichment.md §1: not for annuity_income)
     aliases: dict[str, str]
     required_columns: tuple[str, ...]
     optional_columns: tuple[str, ...]
@@ -231,6 +233,7 @@ def _domain(name: str, s: dict[str, Any], fail: Any) -> Domain:
         staging_table=str(s["staging_table"]),
         requires_backfill=bool(s.get("requires_backfill", True)),
         company_ids=bool(s.get("company_ids", True)),
+        company_lookup=bool(s.get("company_lookup", True)),
         aliases=aliases,
         required_columns=required,
         optional_columns=optional,

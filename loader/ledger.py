@@ -64,6 +64,17 @@ create table if not exists wdh_meta.rejects (
     reason      text not null
 );
 create index if not exists rejects_run on wdh_meta.rejects (run_id, domain);
+-- what company-id resolution did per domain (loader/identity.py: rows per layer, lookups)
+alter table wdh_meta.run_domains add column if not exists identity jsonb not null default '{}';
+-- the names that got a temporary company_id (`wdh unresolved RUN_ID`)
+create table if not exists wdh_meta.unresolved_names (
+    run_id       varchar(64) not null,
+    domain       varchar(63) not null,
+    name         text not null,
+    temporary_id varchar(50) not null,
+    rows         integer not null
+);
+create index if not exists unresolved_names_run on wdh_meta.unresolved_names (run_id, domain);
 """
 
 
@@ -111,7 +122,8 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
         cur.execute(
             """update wdh_meta.run_domains set status = %s, finished_at = %s, files = %s, rows_read = %s,
                    rows_staged = %s, rows_published = %s, rows_dropped = %s, rows_rejected = %s,
-                   refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s, provenance = %s
+                   refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s, provenance = %s,
+                   identity = %s
                where run_id = %s and domain = %s""",
             (
                 result.status,
@@ -127,6 +139,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
                 result.error,
                 json.dumps([asdict(n) for n in result.dbt_nodes], ensure_ascii=False),
                 json.dumps(result.provenance, ensure_ascii=False),
+                json.dumps(result.identity, ensure_ascii=False),
                 run_id,
                 result.domain,
             ),
@@ -168,20 +181,56 @@ def record_rejects(conn: Connection, run_id: str, domain: str, relation: str) ->
 def list_rejects(conn: Connection | None, run_id: str) -> list[tuple[Any, ...]]:
     """A run's rejected, dropped and warned rows: an execute run's from the database, a
     plan's from the local plan record."""
+    return _run_rows(
+        conn,
+        run_id,
+        "wdh_meta.rejects",
+        "select domain, kind, file, sheet, row_number, column_name, value, reason "
+        "from wdh_meta.rejects where run_id = %s order by domain, file, sheet, row_number",
+        plan_key="rejects",
+    )
+
+
+def record_unresolved(conn: Connection, run_id: str, domain: str, relation: str) -> int:
+    """The names of a verdict model's published rows that got a temporary company_id."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            f"""insert into wdh_meta.unresolved_names (run_id, domain, name, temporary_id, rows)
+                select %s, %s, "客户名称", company_id, count(*)
+                from {relation}
+                where company_id_source = 'temporary' and _drop_reason is null and _reject_reason is null
+                group by "客户名称", company_id""",
+            (run_id, domain),
+        )
+        return int(cur.rowcount)
+
+
+def list_unresolved(conn: Connection | None, run_id: str) -> list[tuple[Any, ...]]:
+    """(domain, name, temporary id, rows) of a run: an execute run's from the database, a
+    plan's from the local plan record."""
+    return _run_rows(
+        conn,
+        run_id,
+        "wdh_meta.unresolved_names",
+        "select domain, name, temporary_id, rows from wdh_meta.unresolved_names "
+        "where run_id = %s order by domain, rows desc, name",
+        plan_key="unresolved",
+    )
+
+
+def _run_rows(
+    conn: Connection | None, run_id: str, table: str, sql: str, plan_key: str
+) -> list[tuple[Any, ...]]:
     if conn is not None:
         with connect(conn) as pg, pg.cursor() as cur:
-            cur.execute("select to_regclass('wdh_meta.rejects')")
+            cur.execute("select to_regclass(%s)", (table,))
             if cur.fetchone()[0] is not None:
-                cur.execute(
-                    "select domain, kind, file, sheet, row_number, column_name, value, reason "
-                    "from wdh_meta.rejects where run_id = %s order by domain, file, sheet, row_number",
-                    (run_id,),
-                )
+                cur.execute(sql, (run_id,))
                 rows = list(cur.fetchall())
                 if rows:
                     return rows
     plan = _plan_run(run_id)
-    return [tuple(row) for row in plan.get("rejects", [])] if plan else []
+    return [tuple(row) for row in plan.get(plan_key, [])] if plan else []
 
 
 def finish_run(conn: Connection, run_id: str, exit_code: int) -> None:
@@ -225,10 +274,17 @@ def running_holder(conn: Connection, domain: str) -> tuple[str, datetime] | None
 
 
 def record_plan_run(
-    result: Any, *, command: str, period: str | None, started: datetime, rejects: list[tuple[Any, ...]]
+    result: Any,
+    *,
+    command: str,
+    period: str | None,
+    started: datetime,
+    rejects: list[tuple[Any, ...]],
+    unresolved: list[tuple[Any, ...]],
 ) -> None:
     """Plan-only runs go to a local file, never to the target database; with them the
-    rejected, dropped and warned rows the plan found (`wdh rejects PLAN_RUN_ID`)."""
+    rejected, dropped and warned rows the plan found (`wdh rejects PLAN_RUN_ID`) and the
+    names it gave temporary ids (`wdh unresolved PLAN_RUN_ID`)."""
     path = plan_runs_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
@@ -243,6 +299,7 @@ def record_plan_run(
         "exit_code": result.exit_code,
         "domains": [_domain_entry(d) for d in result.domains],
         "rejects": [list(row) for row in rejects],
+        "unresolved": [list(row) for row in unresolved],
     }
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
@@ -269,6 +326,7 @@ def _domain_entry(d: Any) -> dict[str, Any]:
         "dbt_nodes": [asdict(n) for n in d.dbt_nodes],
         "change": d.change,
         "provenance": d.provenance,
+        "identity": d.identity,
     }
 
 

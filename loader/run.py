@@ -60,7 +60,7 @@ class DomainResult:
     rows_rejected: int = 0
     refresh_scope: list[tuple[Any, ...]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    temporary_ids: int = 0
+    identity: dict[str, Any] = field(default_factory=dict)  # loader/identity.py IdentityReport
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     dbt_nodes: list[Any] = field(default_factory=list)  # transform.NodeResult of every dbt node run
@@ -86,6 +86,7 @@ class RunOptions:
     mode: str | None = None  # delete_insert | append; None: the domain's configured mode
     lock_timeout: float = 0.0
     command: str = "wdh etl"
+    enrichment_budget: int = 500  # distinct names the lookup service may be asked, per domain
 
 
 @dataclass
@@ -219,9 +220,14 @@ def _run(config: Config, options: RunOptions, report: Reporter, scratch: Any) ->
         if engine.ledger_started:
             ledger.finish_run(engine.conn(), result.run_id, result.exit_code)
         if not options.execute:
-            rejects = ledger.list_rejects(engine.conn(), result.run_id) if engine.ledger_started else []
+            conn = engine.conn() if engine.ledger_started else None
             ledger.record_plan_run(
-                result, command=options.command, period=options.period, started=started, rejects=rejects
+                result,
+                command=options.command,
+                period=options.period,
+                started=started,
+                rejects=ledger.list_rejects(conn, result.run_id) if conn else [],
+                unresolved=ledger.list_unresolved(conn, result.run_id) if conn else [],
             )
     report("run_finished", {"run_id": result.run_id, "exit_code": result.exit_code, "result": result})
     return result
@@ -247,6 +253,7 @@ class _Engine:
         self._target: tuple[Any, str] | None = None
         self._code: dict[str, Any] | None = None
         self._seeded = False
+        self._resolver: Any = None
 
     @property
     def home(self) -> Path:
@@ -289,6 +296,26 @@ class _Engine:
                     shutil.rmtree(old, ignore_errors=True)
             self._dbt = Dbt(self.conn(), run_dir=runs / self.run_id)
         return self._dbt
+
+    def resolver(self, outcome: DomainResult) -> Any:
+        """The run's company-id resolver; its cache is the target (read-only for a plan).
+        --execute first migrates the identity tables when one is missing."""
+        if self._resolver is None:
+            from loader.identity import Resolver, identity_tables_ready
+
+            if self.scratch is None:
+                cache = self.conn()
+                if not identity_tables_ready(cache):
+                    from loader.warehouse import shared_lock
+
+                    with shared_lock(cache):
+                        self._run_dbt(outcome, "run-operation", "migrate_identity_tables", variables={})
+            else:
+                cache = self.plan_target()[0]
+            self._resolver = Resolver(
+                cache, execute=self.scratch is None, budget=self.options.enrichment_budget
+            )
+        return self._resolver
 
     def variables(self, domain: Domain) -> dict[str, Any]:
         mode = self.options.mode or domain.output.mode
@@ -404,9 +431,7 @@ class _Engine:
         return list(found.files)
 
     def _execute(self, domain: Domain, outcome: DomainResult, table: Any) -> None:
-        from loader.enrichment import resolve_company_ids
         from loader.staging import stage
-        from loader.warehouse import connect
 
         conn, report = self.conn(), self.report
         schema = domain.staging_schema(self.options.period)
@@ -432,11 +457,7 @@ class _Engine:
                 outcome, "build", "--select", f"+{domain.dbt.cleaned}", *NO_UNIT, variables=variables
             )
             fault("between_dbt_layers")
-            if domain.company_ids:
-                with connect(conn) as pg:
-                    outcome.temporary_ids = resolve_company_ids(
-                        pg, names_relation=f"wdh_work.{domain.dbt.cleaned}", target_schema=schema
-                    )
+            resolution = self._resolve(domain, outcome, schema) if domain.company_ids else None
             self._gate(domain, outcome, variables)
             self._count_verdicts(domain, outcome)
         report(
@@ -469,10 +490,49 @@ class _Engine:
                     outcome.rows_published = publishable
                 raise
             outcome.rows_published = publishable
+        if resolution is not None:
+            self._record_identity(domain, outcome, resolution)
         if self.scratch is not None:
             self._compare(domain, outcome)
         outcome.status = "ok" if self.options.execute else "planned"
         fault("after_publish")
+
+    def _resolve(self, domain: Domain, outcome: DomainResult, schema: str) -> Any:
+        """company_id for the identities the override layers left open (loader/identity.py)."""
+        from dataclasses import asdict
+
+        resolver = self.resolver(outcome)
+        resolution = resolver.resolve(
+            self.conn(), domain, cleaned=f"wdh_work.{domain.dbt.cleaned}", schema=schema
+        )
+        report = resolution.report
+        if (
+            resolver.service.configured
+            and not self.options.execute
+            and report.names_to_look_up
+            and report.budget
+        ):
+            would = min(report.names_to_look_up, report.budget)
+            outcome.notes.append(
+                f"--execute would ask the lookup service for {would} name(s) "
+                f"(budget {report.budget}); the plan gives them temporary ids"
+            )
+        elif report.service.startswith("token rejected"):
+            outcome.notes.append(f"lookup service: {report.service}")
+        outcome.identity = asdict(report)
+        self.report("identity", {"domain": domain.name, "identity": outcome.identity})
+        return resolution
+
+    def _record_identity(self, domain: Domain, outcome: DomainResult, resolution: Any) -> None:
+        """After the publish: cache hit counts, back-flow and queued requests (--execute)."""
+        from dataclasses import asdict
+
+        try:
+            self.resolver(outcome).record(resolution, domain)
+        except Exception as exc:  # the month is published; the bookkeeping is not worth failing it
+            log.warning("could not record the company-id bookkeeping of %s: %s", domain.name, exc)
+            outcome.notes.append(f"cache hit counts, back-flow and queued requests not written: {exc}")
+        outcome.identity = {**asdict(resolution.report), "rows": outcome.identity.get("rows", {})}
 
     def _compare(self, domain: Domain, outcome: DomainResult) -> None:
         """A plan: what publishing would change in the target, read-only."""
@@ -545,10 +605,14 @@ class _Engine:
             self._seeded = True
 
     def _record_rejects(self, domain: Domain) -> None:
-        """Rejected, dropped and warned rows go to wdh_meta.rejects — also when the gate failed."""
+        """Rejected, dropped and warned rows go to wdh_meta.rejects, the names given
+        temporary ids to wdh_meta.unresolved_names — also when the gate failed."""
         from loader import ledger
 
-        ledger.record_rejects(self.conn(), self.run_id, domain.name, f"wdh_work.{domain.dbt.resolved}")
+        relation = f"wdh_work.{domain.dbt.resolved}"
+        ledger.record_rejects(self.conn(), self.run_id, domain.name, relation)
+        if domain.company_ids:
+            ledger.record_unresolved(self.conn(), self.run_id, domain.name, relation)
 
     def _count_verdicts(self, domain: Domain, outcome: DomainResult) -> None:
         from loader.plan import refresh_scope
@@ -568,6 +632,14 @@ class _Engine:
                 f"where _drop_reason is null and _reject_reason is null order by {key}"
             )
             outcome.refresh_scope = [tuple(row) for row in cur.fetchall()]
+            if domain.company_ids:
+                from loader.identity import count_layers
+
+                cur.execute(
+                    f"select company_id_source, count(*) from {relation} "
+                    "where _drop_reason is null and _reject_reason is null group by 1"
+                )
+                outcome.identity["rows"] = count_layers(cur.fetchall())
 
     def _published_by_this_run(self, domain: Domain) -> bool:
         from loader.warehouse import connect, existing_relations

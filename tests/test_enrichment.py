@@ -1,6 +1,6 @@
 import pytest
 
-from loader.enrichment import temporary_company_id
+from loader.identity import temporary_company_id
 
 
 @pytest.mark.parametrize(

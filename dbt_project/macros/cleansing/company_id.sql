@@ -6,26 +6,33 @@
     end
 {%- endmacro %}
 
-{#- enrichment.md steps 4–5: a row goes to the Python resolver (cache, lookup service,
-    temporary id) when no override or source column gave it a company_id and it has a
-    usable normalised name; `0` and `空白` never get a temporary id. -#}
-{% macro needs_company_lookup(relation) -%}
-    ({{ relation }}.company_id is null
-        and {{ relation }}.company_id_source is null
-        and {{ relation }}."客户名称" is not null
-        and {{ relation }}."客户名称" not in ('0', '空白'))
+{#- The identity columns of a cleaned model, for the rows no override layer decided
+    (enrichment.md §1 steps 2–5, resolved by `wdh etl` in loader/identity.py):
+    the plan code, the normalised name when it can name a company (`0` and `空白` never
+    do) and the source's own usable id. `_needs_company_id` marks the rows the resolver
+    must give a company_id: no override, and a row that will not be dropped. -#}
+{% macro identity_columns(relation, plan_code, source_id, keeps_row) -%}
+        {{ plan_code }} as _identity_plan_code,
+        case
+            when {{ relation }}."客户名称" not in ('0', '空白') then {{ relation }}."客户名称"
+        end as _identity_name,
+        {{ source_id }} as _identity_source_id,
+        ({{ relation }}.company_id_source is null and {{ keeps_row }}) as _needs_company_id
 {%- endmacro %}
 
 {#- The body of every verdict model's `resolved` CTE: the rows of `cleaned` (a CTE)
-    with the company_id of the resolution table written by `wdh etl` filled in where
-    the override layers left none. -#}
+    with the company_id the resolver wrote to the resolution table filled in where the
+    override layers left none. The resolution table has one row per distinct identity
+    (plan code, name, source id); NULLs match NULLs. -#}
 {% macro select_company_resolved(cleaned, resolution_relation) -%}
     select
         {{ cleaned }}.*,
         coalesce({{ cleaned }}.company_id, resolution.company_id) as resolved_company_id,
-        coalesce({{ cleaned }}.company_id_source, resolution.source) as resolved_company_id_source
+        coalesce({{ cleaned }}.company_id_source, resolution.company_id_source) as resolved_company_id_source
     from {{ cleaned }}
     left join {{ resolution_relation }} as resolution
-        on {{ cleaned }}.company_id is null
-        and {{ cleaned }}."客户名称" = resolution."客户名称"
+        on {{ cleaned }}._needs_company_id
+        and coalesce({{ cleaned }}._identity_plan_code, '') = coalesce(resolution._identity_plan_code, '')
+        and coalesce({{ cleaned }}._identity_name, '') = coalesce(resolution._identity_name, '')
+        and coalesce({{ cleaned }}._identity_source_id, '') = coalesce(resolution._identity_source_id, '')
 {%- endmacro %}

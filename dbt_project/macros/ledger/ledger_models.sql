@@ -113,24 +113,20 @@ mapped as (
         types_normalised."证明材料",
         types_normalised."考核有效",
         types_normalised."备注",
-        {#- enrichment.md step 1 (plan → hardcode → name; __EMPTY__ = deliberately none),
-            then step 3: the ledger's own company_id when usable (decision D12) -#}
-        case
-            when coalesce(plan_overrides.company_id, hardcode_overrides.company_id, name_overrides.company_id)
-                = '__EMPTY__' then null
-            else coalesce(
-                plan_overrides.company_id,
-                hardcode_overrides.company_id,
-                name_overrides.company_id,
-                {{ usable_company_id('types_normalised.source_company_id') }}
-            )
-        end as company_id,
+        {#- enrichment.md step 1: plan → hardcode → name overrides (`__EMPTY__` = deliberately none) -#}
+        nullif(
+            coalesce(plan_overrides.company_id, hardcode_overrides.company_id, name_overrides.company_id),
+            '__EMPTY__'
+        ) as company_id,
         case
             when plan_overrides.company_id is not null then 'override_plan'
             when hardcode_overrides.company_id is not null then 'override_hardcode'
             when name_overrides.company_id is not null then 'override_name'
-            when {{ usable_company_id('types_normalised.source_company_id') }} is not null then 'source_column'
         end as company_id_source,
+        {#- the ledger's own company_id, used after the cache (step 3, decision D12) -#}
+        {{ usable_company_id('types_normalised.source_company_id') }} as source_company_id,
+        {#- the plan code as the ledger gives it, before the type default (enrichment.md §1) -#}
+        types_normalised."年金计划号" as _reported_plan_code,
         types_normalised._invalid_column,
         types_normalised._invalid_value
     from types_normalised
@@ -153,10 +149,9 @@ flagged as (
 
     select
         mapped.*,
-        {{ needs_company_lookup('mapped') }}
-            and mapped."上报月份" is not null
-            and mapped."业务类型" is not null
-            and mapped."上报客户名称" is not null as _needs_company_id
+        {{ identity_columns('mapped', 'mapped._reported_plan_code', 'mapped.source_company_id',
+                            'mapped."上报月份" is not null and mapped."业务类型" is not null'
+                            ~ ' and mapped."上报客户名称" is not null') }}
     from mapped
 
 )

@@ -85,9 +85,8 @@ flagged as (
 
     select
         mapped.*,
-        {{ needs_company_lookup('mapped') }}
-            and mapped."计划代码" is not null
-            and mapped."月度" is not null as _needs_company_id
+        {{ identity_columns('mapped', 'mapped."计划代码"', 'null::text',
+                            'mapped."计划代码" is not null and mapped."月度" is not null') }}
     from mapped
 
 )

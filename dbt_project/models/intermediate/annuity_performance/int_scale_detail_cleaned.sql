@@ -1,6 +1,7 @@
 {#- 规模明细 with the mappings and defaults of spec §1.2 applied (steps 3–7, 10, 11 up to
-    the override layers). The distinct names still without a company_id are what
-    `wdh etl` resolves in Python (temporary ids) before int_scale_detail_company_resolved. -#}
+    the override layer). The identities still without a company_id are what `wdh etl`
+    resolves (cache, source id, lookup service, temporary id: loader/identity.py) before
+    int_scale_detail_company_resolved. -#}
 
 with
 
@@ -75,15 +76,10 @@ mapped as (
         codes_defaulted."子企业名称",
         codes_defaulted."集团企业客户号",
         codes_defaulted."集团企业客户名称",
-        {#- company_id layers before the temporary id: plan override, then the sheet's own id -#}
-        case
-            when plan_overrides."company_id" = '__EMPTY__' then null
-            else coalesce(plan_overrides."company_id", {{ usable_company_id('codes_defaulted."公司代码"') }})
-        end as company_id,
-        case
-            when plan_overrides."company_id" is not null then 'override_plan'
-            when {{ usable_company_id('codes_defaulted."公司代码"') }} is not null then 'source_column'
-        end as company_id_source,
+        {#- enrichment.md step 1: the plan override (`__EMPTY__` = deliberately no company) -#}
+        case when plan_overrides."company_id" <> '__EMPTY__' then plan_overrides."company_id" end as company_id,
+        case when plan_overrides."company_id" is not null then 'override_plan' end as company_id_source,
+        {{ usable_company_id('codes_defaulted."公司代码"') }} as source_company_id,
         codes_defaulted._invalid_column,
         codes_defaulted._invalid_value
     from codes_defaulted
@@ -102,9 +98,8 @@ flagged as (
 
     select
         mapped.*,
-        {{ needs_company_lookup('mapped') }}
-            and mapped."计划代码" is not null
-            and mapped."月度" is not null as _needs_company_id
+        {{ identity_columns('mapped', 'mapped."计划代码"', 'mapped.source_company_id',
+                            'mapped."计划代码" is not null and mapped."月度" is not null') }}
     from mapped
 
 )
