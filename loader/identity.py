@@ -125,7 +125,9 @@ class LookupService:
     """The lookup service for one run: its state carries over from domain to domain (an
     expired token disables it for the rest of the run)."""
 
-    def __init__(self, *, execute: bool) -> None:
+    def __init__(self, *, execute: bool, wanted: bool) -> None:
+        """`wanted`: some domain of the run may look names up; --execute then checks the
+        token once at the start — a rejected token is a warning, never the run's end."""
         from loader.eqc import EqcClient, EqcSettings
 
         settings = EqcSettings.from_env()
@@ -138,6 +140,16 @@ class LookupService:
         else:
             self.client = EqcClient(settings)
             self.state = "ready"
+            if wanted and self.client.validate() == "invalid":
+                self._disable("the token was refused at the start of the run")
+
+    def _disable(self, why: str) -> None:
+        self.client = None
+        self.state = (
+            f"token rejected: {why}; the run gives temporary ids instead — "
+            "put a fresh WDH_EQC_TOKEN in .wdh_env (see docs/identity.md)"
+        )
+        log.warning("lookup service: %s", self.state)
 
     @property
     def usable(self) -> bool:
@@ -152,12 +164,7 @@ class LookupService:
         try:
             return self.client.lookup(name)
         except EqcAuthError as exc:
-            self.client = None
-            self.state = (
-                f"token rejected ({exc}); the rest of the run gives temporary ids — "
-                "put a fresh WDH_EQC_TOKEN in .wdh_env"
-            )
-            log.warning("lookup service: %s", self.state)
+            self._disable(str(exc))
         except EqcError as exc:
             report.lookup_errors += 1
             log.warning("lookup of %r failed: %s", name, exc)
@@ -167,12 +174,12 @@ class LookupService:
 class Resolver:
     """company_id resolution for the domains of one run."""
 
-    def __init__(self, cache: Connection | None, *, execute: bool, budget: int) -> None:
+    def __init__(self, cache: Connection | None, *, execute: bool, budget: int, lookups_wanted: bool) -> None:
         self.cache = cache  # the target warehouse (None: a plan with no target to read)
         self.execute = execute
         self.budget = budget
         self.salt = alias_salt()
-        self.service = LookupService(execute=execute)
+        self.service = LookupService(execute=execute, wanted=lookups_wanted and budget > 0)
         self.learned: dict[CacheKey, str] = {}  # cache entries this run wrote (or a plan would)
         self._confidence: dict[str, Decimal] | None = None
 
@@ -181,10 +188,12 @@ class Resolver:
         scratch) and write them to `<schema>.company_resolution` there."""
         with connect(work) as pg, pg.cursor() as cur:
             cur.execute(
-                "select distinct _identity_plan_code, _identity_name, _identity_source_id "
-                f"from {cleaned} where _needs_company_id"
+                "select _identity_plan_code, _identity_name, _identity_source_id, "
+                f"bool_and(_identity_single_plan) from {cleaned} where _needs_company_id group by 1, 2, 3"
             )
-            identities: list[Identity] = cur.fetchall()
+            rows = cur.fetchall()
+        identities: list[Identity] = [row[:3] for row in rows]
+        single_plan = {row[:3] for row in rows if row[3]}
         report = IdentityReport(identities=len(identities))
         resolution = Resolution(report)
         resolved: dict[Identity, tuple[str, str]] = {}
@@ -204,10 +213,11 @@ class Resolver:
             if identity in resolved or source_id is None:
                 continue
             resolved[identity] = (source_id, "source_column")
-            if not source_id.startswith("IN"):
-                for lookup_type, value in (("plan_code", plan_code), ("customer_name", name)):
-                    if value is not None:
-                        resolution.backflow.append((lookup_type, value, source_id))
+            if not source_id.startswith("IN"):  # back-flow; a plan code only of a 单一计划 (D19)
+                if plan_code is not None and identity in single_plan:
+                    resolution.backflow.append(("plan_code", plan_code, source_id))
+                if name is not None:
+                    resolution.backflow.append(("customer_name", name, source_id))
 
         open_names = sorted({i[1] for i in identities if i not in resolved and i[1] is not None})
         self._look_up(domain, open_names, resolved, identities, resolution)

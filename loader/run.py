@@ -170,7 +170,7 @@ def _run(config: Config, options: RunOptions, report: Reporter, scratch: Any) ->
     mode = "execute" if options.execute else "plan-only"
     result = RunResult(run_id=new_run_id(), mode=mode, domains=[])
     started = datetime.now(UTC)
-    engine = _Engine(options, result.run_id, report, scratch, config.path)
+    engine = _Engine(options, result.run_id, report, scratch, config)
     report(
         "run_started",
         {
@@ -241,12 +241,12 @@ class _Engine:
     """State shared by the domains of one run: the dbt runner and the database connection
     (the target with --execute, the scratch warehouse of a plan)."""
 
-    def __init__(self, options: RunOptions, run_id: str, report: Reporter, scratch: Any, config_path: Path):
+    def __init__(self, options: RunOptions, run_id: str, report: Reporter, scratch: Any, config: Config):
         self.options = options
+        self.config = config
         self.run_id = run_id
         self.report = report
         self.scratch = scratch
-        self.config_path = config_path
         self.ledger_started = False
         self._dbt: Any = None
         self._conn: Any = None
@@ -312,8 +312,13 @@ class _Engine:
                         self._run_dbt(outcome, "run-operation", "migrate_identity_tables", variables={})
             else:
                 cache = self.plan_target()[0]
+            domains = self.config.domains
+            wanted = any(domains[name].company_lookup for name in self.options.domains if name in domains)
             self._resolver = Resolver(
-                cache, execute=self.scratch is None, budget=self.options.enrichment_budget
+                cache,
+                execute=self.scratch is None,
+                budget=self.options.enrichment_budget,
+                lookups_wanted=wanted,
             )
         return self._resolver
 
@@ -342,7 +347,7 @@ class _Engine:
         from loader import ledger, provenance
 
         if self._code is None:
-            self._code = provenance.code(self.config_path)
+            self._code = provenance.code(self.config.path)
         outcome.provenance = {**self._code, "dlt_load_id": outcome.load_id, **outcome.provenance}
 
         try:

@@ -10,9 +10,12 @@
     (enrichment.md §1 steps 2–5, resolved by `wdh etl` in loader/identity.py):
     the plan code, the normalised name when it can name a company (`0` and `空白` never
     do) and the source's own usable id. `_needs_company_id` marks the rows the resolver
-    must give a company_id: no override, and a row that will not be dropped. -#}
+    must give a company_id: no override, and a row that will not be dropped.
+    `_identity_single_plan`: a 单一计划 row, whose plan code names one employer — only
+    such a code is learned from the source's own id (back-flow, decision D19). -#}
 {% macro identity_columns(relation, plan_code, source_id, keeps_row) -%}
         {{ plan_code }} as _identity_plan_code,
+        coalesce({{ relation }}."计划类型" = '单一计划', false) as _identity_single_plan,
         case
             when {{ relation }}."客户名称" not in ('0', '空白') then {{ relation }}."客户名称"
         end as _identity_name,
