@@ -333,6 +333,18 @@ def _summary(result: Any) -> None:
             console.print(f"    dbt: {_dbt_line(d.dbt_nodes)}")
         if d.identity.get("rows"):
             console.print(f"    company_id: {_identity_line(d.identity)}")
+        if d.reference:
+            console.print(f"    reference: {_reference_line(d.reference, plan)}")
+
+
+def _reference_line(reference: dict[str, dict[str, int]], plan: bool) -> str:
+    """Keys the back-fill adds per table (`would add` in a plan), and tags merged."""
+    verb = "would add" if plan else "added"
+    parts = []
+    for table, change in reference.items():
+        merged = f", {change['tags_merged']} customer(s) tagged" if change.get("tags_merged") else ""
+        parts.append(f"{table} {change['new']} of {change['candidates']}{merged}")
+    return f"{verb} " + " · ".join(parts)
 
 
 def _identity_line(identity: dict[str, Any]) -> str:

@@ -66,6 +66,8 @@ create table if not exists wdh_meta.rejects (
 create index if not exists rejects_run on wdh_meta.rejects (run_id, domain);
 -- what company-id resolution did per domain (loader/identity.py: rows per layer, lookups)
 alter table wdh_meta.run_domains add column if not exists identity jsonb not null default '{}';
+-- what the reference back-fill added per table (loader/backfill.py)
+alter table wdh_meta.run_domains add column if not exists reference jsonb not null default '{}';
 -- the names that got a temporary company_id (`wdh unresolved RUN_ID`)
 create table if not exists wdh_meta.unresolved_names (
     run_id       varchar(64) not null,
@@ -123,7 +125,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
             """update wdh_meta.run_domains set status = %s, finished_at = %s, files = %s, rows_read = %s,
                    rows_staged = %s, rows_published = %s, rows_dropped = %s, rows_rejected = %s,
                    refresh_scope = %s, seconds = %s, error = %s, dbt_nodes = %s, provenance = %s,
-                   identity = %s
+                   identity = %s, reference = %s
                where run_id = %s and domain = %s""",
             (
                 result.status,
@@ -140,6 +142,7 @@ def finish_domain(conn: Connection, run_id: str, result: Any) -> None:
                 json.dumps([asdict(n) for n in result.dbt_nodes], ensure_ascii=False),
                 json.dumps(result.provenance, ensure_ascii=False),
                 json.dumps(result.identity, ensure_ascii=False),
+                json.dumps(result.reference, ensure_ascii=False),
                 run_id,
                 result.domain,
             ),
@@ -327,6 +330,7 @@ def _domain_entry(d: Any) -> dict[str, Any]:
         "change": d.change,
         "provenance": d.provenance,
         "identity": d.identity,
+        "reference": d.reference,
     }
 
 

@@ -61,6 +61,7 @@ class DomainResult:
     refresh_scope: list[tuple[Any, ...]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)  # loader/identity.py IdentityReport
+    reference: dict[str, Any] = field(default_factory=dict)  # back-fill per table (loader/backfill.py)
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     dbt_nodes: list[Any] = field(default_factory=list)  # transform.NodeResult of every dbt node run
@@ -484,6 +485,7 @@ class _Engine:
             )
         if outcome.rows_dropped * 2 > outcome.rows_read:
             outcome.notes.append(f"more than half of the rows were dropped ({outcome.rows_dropped})")
+        self._count_backfill(domain, outcome)
         fault("before_publish")
         with _timed(outcome, "publish", report):
             self._migrate(domain, outcome, variables)
@@ -556,8 +558,11 @@ class _Engine:
         from loader.gate import gate_failed
         from loader.transform import DbtFailed
 
+        gate = [domain.dbt.resolved]
+        if domain.requires_backfill:  # candidates are built only once the gate has passed
+            gate.append(f"{domain.dbt.resolved}+,tag:backfill")
         try:
-            self._run_dbt(outcome, "build", "--select", domain.dbt.resolved, *NO_UNIT, variables=variables)
+            self._run_dbt(outcome, "build", "--select", *gate, *NO_UNIT, variables=variables)
         except DbtFailed as exc:
             if not any(r.name == domain.dbt.resolved and r.status == "success" for r in exc.results):
                 raise
@@ -567,12 +572,28 @@ class _Engine:
             raise
         self._record_rejects(domain)
 
+    def _backfill_candidates(self, domain: Domain) -> list[tuple[str, dict[str, Any]]]:
+        return self.dbt().reference_models(parent=domain.dbt.resolved) if domain.requires_backfill else []
+
+    def _count_backfill(self, domain: Domain, outcome: DomainResult) -> None:
+        """What the reference back-fill will add to the target (read-only, before it writes)."""
+        from loader.backfill import backfill_changes
+
+        candidates = self._backfill_candidates(domain)
+        if candidates:
+            target = self.plan_target()[0] if self.scratch is not None else self.conn()
+            outcome.reference = backfill_changes(self.conn(), target, candidates)
+            self.report("reference", {"domain": domain.name, "reference": outcome.reference})
+
     def _migrate(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """Create the domain's mart with what it needs beyond dbt's DDL (the `id` identity
         column, the indexes) before its publish; idempotent, so a mart that exists is left
-        as it is. Only the mart about to be published: a failing domain creates nothing."""
+        as it is. Only the mart about to be published: a failing domain creates nothing.
+        In the same transaction, the reference tables are back-filled from the domain's
+        candidate models (enrichment.md §4)."""
         mart = domain.dbt.mart
-        args = json.dumps({"models": [mart]})
+        references = [name for name, _ in self._backfill_candidates(domain)]
+        args = json.dumps({"models": [mart], "references": references})
         self._run_dbt(
             outcome, "run-operation", "migrate_published_tables", "--args", args, variables=variables
         )

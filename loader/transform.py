@@ -86,6 +86,7 @@ class Dbt:
         self._cached = False
         self.invocation_ids: list[str] = []
         self._runner: Any = None
+        self.manifest: Any = None
         self._parsed_for: tuple[tuple[str, Any], ...] | None = None
 
     def invoke(self, command: str, *args: str, variables: dict[str, Any] | None = None) -> list[NodeResult]:
@@ -106,8 +107,26 @@ class Dbt:
         later invocation (dbtRunner does not reuse a parse by itself)."""
         from dbt.cli.main import dbtRunner
 
-        manifest = self._invoke(dbtRunner(), "parse", result=True)
-        self._runner = dbtRunner(manifest=manifest)
+        self.manifest = self._invoke(dbtRunner(), "parse", result=True)
+        self._runner = dbtRunner(manifest=self.manifest)
+
+    def reference_models(
+        self, *, parent: str | None = None, tag: str | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The models that write reference tables (meta `reference`: table, key, order,
+        mode; macros/backfill/write_references.sql) among the children of `parent` or the
+        models tagged `tag`, in write order."""
+        if self.manifest is None:
+            self._parse()
+        found = [
+            (node.name, node.config.meta["reference"])
+            for node in self.manifest.nodes.values()
+            if node.resource_type == "model"
+            and "reference" in node.config.meta
+            and (parent is None or f"model.wdh.{parent}" in node.depends_on.nodes)
+            and (tag is None or tag in node.tags)
+        ]
+        return sorted(found, key=lambda item: item[1]["order"])
 
     def _invoke(self, runner: Any, command: str, *args: str, result: bool = False) -> Any:
         argv = [

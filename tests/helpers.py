@@ -166,10 +166,13 @@ GOOD_ROW = [
 
 
 def month_with(
-    root: Path, sheets: dict[str, list[list[Any]]], name: str = "24年11月年金规模收入数据.xlsx"
+    root: Path,
+    sheets: dict[str, list[list[Any]]],
+    name: str = "24年11月年金规模收入数据.xlsx",
+    period: str = "202411",
 ) -> Path:
-    """A data root whose 202411 annuity folder holds one workbook with these sheets."""
-    folder = root / "real_data" / "202411" / "收集数据" / "数据采集" / "V1"
+    """A data root whose annuity folder of `period` holds one workbook with these sheets."""
+    folder = root / "real_data" / period / "收集数据" / "数据采集" / "V1"
     folder.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
     workbook.remove(workbook.active)

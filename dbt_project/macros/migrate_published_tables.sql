@@ -4,8 +4,12 @@
     (`identity_column`), and the indexes of its `indexes` config. Creating them here, not
     in a post-hook, means a publish takes no ACCESS EXCLUSIVE lock and an index is built
     once, not at every run. One transaction under an advisory lock: two runs meeting
-    here wait for each other. -#}
-{% macro migrate_published_tables(models=none) %}
+    here wait for each other.
+    With `references` (candidate models), the same transaction then creates the
+    reference tables and writes the candidates into them (macros/backfill/
+    write_references.sql): back-filled reference rows exist before the facts that name
+    them, and only once the gate has passed. -#}
+{% macro migrate_published_tables(models=none, references=none) %}
     {%- set statements = ["select pg_advisory_xact_lock(hashtext('wdh:migrate'))"] %}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.config.materialized == 'incremental'
@@ -32,6 +36,10 @@
             {%- do statements.append(create_index_if_missing(relation, index.columns)) %}
         {%- endfor %}
     {%- endfor %}
+    {%- if references %}
+        {%- do statements.extend(migrate_reference_tables()) %}
+        {%- do statements.extend(write_references(references)) %}
+    {%- endif %}
     {%- do run_query(statements | join(';\n')) %}
 {% endmacro %}
 

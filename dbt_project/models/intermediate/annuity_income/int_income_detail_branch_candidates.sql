@@ -1,0 +1,1 @@
+{{ branch_candidates(ref('int_income_detail_company_resolved')) }}

@@ -1,0 +1,33 @@
+{#- fk_customer of annuity_income (enrichment.md §4.3): one candidate row of
+    customer.客户明细 per real company_id, weighted by 固费 (no 管理资格 or 年金计划类型);
+    its `YYMM新建` tag is written only when the customer is first inserted (D20). -#}
+
+with
+
+published as (
+
+    {{ published_rows(ref('int_income_detail_company_resolved')) }}
+
+),
+
+customers as (
+
+    select
+        company_id,
+        {{ backfill_first('"客户名称"') }} as "客户名称",
+        {{ backfill_max_by('"机构代码"', '"固费"') }} as "主拓机构代码",
+        {{ backfill_max_by('"机构名称"', '"固费"') }} as "主拓机构",
+        {{ backfill_max_by('"计划代码"', '"固费"') }} as "关键年金计划",
+        {{ backfill_concat_distinct('"计划代码"', ',') }} as "其他年金计划",
+        {{ backfill_count_distinct('"计划代码"') }} as "关联计划数",
+        {{ backfill_count_distinct('"机构名称"') }} as "关联机构数",
+        {{ backfill_concat_distinct('"机构名称"', ',') }} as "其他开拓机构",
+        jsonb_build_array({{ backfill_first("to_char(\"月度\", 'YYMM')") }} || '新建') as tags,
+        '新客*' as "年金客户类型"
+    from published
+    where company_id is not null and company_id not like 'IN%'
+    group by company_id
+
+)
+
+select * from customers

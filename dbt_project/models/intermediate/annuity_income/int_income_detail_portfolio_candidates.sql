@@ -1,0 +1,1 @@
+{{ portfolio_candidates(ref('int_income_detail_company_resolved')) }}

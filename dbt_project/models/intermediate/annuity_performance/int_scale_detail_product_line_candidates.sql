@@ -1,0 +1,1 @@
+{{ product_line_candidates(ref('int_scale_detail_company_resolved')) }}
