@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from loader.cli_cleanse import cleanse  # these two modules import only click
+from loader.cli_identity import auth, eqc_refresh
 from loader.errors import WdhError
 
 
@@ -134,6 +136,13 @@ def main() -> None:
     help="Distinct customer names each domain may look up in the enterprise lookup service "
     "(WDH_EQC_TOKEN); 0: no lookups. A plan never looks up.",
 )
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 500),
+    default=50,
+    show_default=True,
+    help="company_lookup_queue only: requests taken at a time.",
+)
 @click.option("--check-db", is_flag=True, help="Check the database and exit (same as `wdh check-db`).")
 @click.option(
     "--log-format",
@@ -158,6 +167,7 @@ def etl(
     mode: str | None,
     lock_timeout: float,
     enrichment_sync_budget: int,
+    batch_size: int,
     check_db: bool,
     log_format: str,
     verbose: int,
@@ -203,6 +213,7 @@ def etl(
         lock_timeout=lock_timeout,
         command=_command_line(),
         enrichment_budget=enrichment_sync_budget,
+        batch_size=batch_size,
     )
     printer: _Printer = _JsonPrinter() if log_format == "json" else _TextPrinter(quiet)
     interrupts.install()
@@ -685,6 +696,7 @@ def dbt_command(period: str | None, args: tuple[str, ...]) -> None:
     conn = connection()
     domains = load_config().domains
     marts = {d.dbt.mart: d.target for d in domains.values()}
+    marts.update({"business_info": "enterprise.business_info", "biz_label": "enterprise.biz_label"})
     published = existing_relations(conn, list(marts.values()))
     unpublished = sorted(mart for mart, target in marts.items() if target not in published)
     if period:
@@ -749,3 +761,9 @@ def docs() -> None:
 
     Dbt(connection(), wdh_home() / "dbt").invoke("docs", "generate", "--static")
     click.echo(f"dbt docs: {wdh_home() / 'dbt' / 'target' / 'static_index.html'}")
+
+
+# the commands of their own modules
+main.add_command(auth)
+main.add_command(eqc_refresh)
+main.add_command(cleanse)

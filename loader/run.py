@@ -88,6 +88,7 @@ class RunOptions:
     lock_timeout: float = 0.0
     command: str = "wdh etl"
     enrichment_budget: int = 500  # distinct names the lookup service may be asked, per domain
+    batch_size: int = 50  # requests company_lookup_queue takes at a time
 
 
 @dataclass
@@ -357,6 +358,8 @@ class _Engine:
             log.error("could not record domain %s in the run ledger: %s", outcome.domain, exc)
 
     def run_domain(self, config: Config, name: str, outcome: DomainResult) -> None:
+        if name == "company_lookup_queue":
+            return self._lookup_queue(outcome)
         if name in SPECIAL_DOMAINS:
             raise WdhError(
                 f"{name} is a special orchestration domain whose job is not part of this version yet",
@@ -380,6 +383,37 @@ class _Engine:
                 f"domain {domain.name} is being loaded by {since}",
                 hint="wait for it to finish, or give --lock-timeout SECONDS to wait",
             ) from None
+
+    def _lookup_queue(self, outcome: DomainResult) -> None:
+        """domains.md §6.2: work off the lookup queue (loader/identity_ops.py). A plan counts
+        on the target, read-only; --execute records the run in the ledger."""
+        from dataclasses import asdict
+
+        from loader.eqc import EqcClient, EqcSettings
+        from loader.identity_ops import process_queue, queue_lines
+
+        execute = self.options.execute
+        if execute:
+            from loader import ledger
+
+            self.start_ledger()
+            ledger.start_domain(self.conn(), self.run_id, outcome.domain, outcome.target)
+            conn = self.conn()
+        else:
+            conn, why = self.plan_target()
+            if conn is None:
+                raise WdhError(f"no warehouse to count the lookup queue in: {why}")
+        settings = EqcSettings.from_env()
+        client = EqcClient(settings) if settings is not None and execute else None
+        with _timed(outcome, "lookups", self.report):
+            result = process_queue(conn, client, batch_size=self.options.batch_size, execute=execute)
+        outcome.identity = asdict(result)
+        outcome.rows_read, outcome.rows_published = result.taken, result.done
+        outcome.rows_rejected = result.failed
+        outcome.notes += queue_lines(result)
+        if result.error:
+            raise WdhError(result.error)
+        outcome.status = "ok" if execute else "planned"
 
     def _load(self, domain: Domain, outcome: DomainResult) -> None:
         from loader.workbook import read_domain

@@ -51,6 +51,15 @@ def query(database: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[
         return list(cur.fetchall())
 
 
+def empty_identity_tables(database: Connection) -> None:
+    """The company-id cache, the lookup queue and base_info without rows."""
+    with connect(database) as pg, pg.cursor() as cur:
+        cur.execute(
+            "truncate enterprise.enrichment_index, enterprise.enrichment_requests, "
+            "enterprise.base_info cascade"
+        )
+
+
 def catalog_snapshot(database: Connection) -> dict[str, int]:
     """Every user table with its row count, plus every schema: what plan-only must not change."""
     with connect(database) as pg, pg.cursor() as cur:

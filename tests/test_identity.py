@@ -21,7 +21,16 @@ from loader.identity import (
 from loader.sample import SCALE_HEADERS
 from loader.warehouse import connect
 from tests.eqc_server import FakeEqc
-from tests.helpers import GOOD_ROW, catalog_snapshot, cli_env, month_with, query, run_cli, run_etl
+from tests.helpers import (
+    GOOD_ROW,
+    catalog_snapshot,
+    cli_env,
+    empty_identity_tables,
+    month_with,
+    query,
+    run_cli,
+    run_etl,
+)
 
 pytestmark = pytest.mark.integration
 PERF = "business.规模明细"
@@ -40,11 +49,7 @@ def env(database, workdir):
 @pytest.fixture
 def eqc(database, env):
     """A lookup service that knows 庚公司 and 辛公司; the identity tables start empty."""
-    with connect(database) as pg, pg.cursor() as cur:
-        cur.execute(
-            "truncate enterprise.enrichment_index, enterprise.enrichment_requests, "
-            "enterprise.base_info cascade"
-        )
+    empty_identity_tables(database)
     with FakeEqc() as fake:
         fake.add_company("庚公司", "800000007", former_names="庚公司旧名一,庚公司旧名二")
         fake.add_company("辛公司", "800000008", match_type="拼音")
@@ -296,3 +301,21 @@ def test_cache_write_rules(database, env):
         upsert_base_info(cur, {"company_id": "9", "name": None, "unite_code": "U2", "raw_data": None})
         cur.execute("select name, unite_code, raw_data::text from enterprise.base_info")
         assert cur.fetchall() == [("某公司", "U2", '{"a": 1}')]
+
+
+def test_the_lookup_queue_domain_resolves_what_a_run_queued(database, env, eqc, tmp_path):
+    data = month(tmp_path, [scale_row("T0008", "癸公司")])
+    assert run_etl(lookups_env(env, eqc), data, "--execute", "--enrichment-sync-budget", "0").returncode == 0
+    eqc.add_company("癸公司", "800000009")
+    queue = ["etl", "--domains", "company_lookup_queue"]
+    plan = run_cli(*queue, env=lookups_env(env, eqc))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "lookup queue: 1 pending, 1 due now" in plan.stdout and eqc.requests == []
+    result = run_cli(*queue, "--execute", "--batch-size", "10", env=lookups_env(env, eqc))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 taken, 1 resolved" in result.stdout
+    assert query(database, "select status, resolved_company_id from enterprise.enrichment_requests") == [
+        ("done", "800000009")
+    ]
+    assert run_etl(lookups_env(env, eqc), data, "--execute", "--enrichment-sync-budget", "0").returncode == 0
+    assert company_ids(database)["T0008"] == "800000009"
