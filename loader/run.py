@@ -360,6 +360,8 @@ class _Engine:
     def run_domain(self, config: Config, name: str, outcome: DomainResult) -> None:
         if name == "company_lookup_queue":
             return self._lookup_queue(outcome)
+        if name == "reference_sync":
+            return self._reference_sync(outcome)
         if name in SPECIAL_DOMAINS:
             raise WdhError(
                 f"{name} is a special orchestration domain whose job is not part of this version yet",
@@ -414,6 +416,50 @@ class _Engine:
         if result.error:
             raise WdhError(result.error)
         outcome.status = "ok" if execute else "planned"
+
+    def _reference_sync(self, outcome: DomainResult) -> None:
+        """domains.md §6.3: the authoritative copies of the reference tables, typed and
+        filtered by dbt, written by one run-operation (loader/reference_sync.py). A plan
+        stages and filters in its scratch warehouse and compares with the target."""
+        from loader import reference_sync
+        from loader.backfill import backfill_changes
+
+        target = self.conn() if self.options.execute else self.plan_target()[0]
+        if self.options.execute:
+            from loader import ledger
+
+            self.start_ledger()
+            ledger.start_domain(self.conn(), self.run_id, outcome.domain, outcome.target)
+        tables = reference_sync.load_config()
+        with _timed(outcome, "read", self.report):
+            source = reference_sync.read_source(tables, reference_sync.high_water_marks(target))
+        outcome.version = source.description
+        outcome.rows_read = sum(len(c.rows or []) for c in source.copies)
+        for copy in source.copies:
+            if copy.rows is None:
+                outcome.notes.append(f"{copy.name}: not in the source ({copy.where}); left as it is")
+        dbt = self.dbt()
+        models = dbt.reference_models(tag="reference_sync")
+        variables = {"period": "000000", "run_id": self.run_id, "publish_mode": "upsert"}
+        with _timed(outcome, "stage", self.report):
+            columns = dbt.source_columns("reference_sync")
+            reference_sync.stage(self.conn(), source, columns)
+        with _timed(outcome, "transform", self.report):
+            self._run_dbt(outcome, "build", "--select", "tag:reference_sync", *NO_UNIT, variables=variables)
+            provided = {c.name for c in source.copies if c.rows is not None}
+            synced = [(m, r) for m, r in models if m.removeprefix("int_reference_sync__") in provided]
+            outcome.reference = backfill_changes(self.conn(), target, synced)
+            outcome.rows_published = sum(c["candidates"] for c in outcome.reference.values())
+            outcome.rows_rejected = outcome.rows_read - outcome.rows_published
+        self.report("reference", {"domain": outcome.domain, "reference": outcome.reference})
+        with _timed(outcome, "publish", self.report):
+            args = json.dumps({"models": [], "references": [m for m, _ in synced]})
+            self._run_dbt(
+                outcome, "run-operation", "migrate_published_tables", "--args", args, variables=variables
+            )
+            if self.options.execute:
+                reference_sync.record_sync(self.conn(), source)
+        outcome.status = "ok" if self.options.execute else "planned"
 
     def _load(self, domain: Domain, outcome: DomainResult) -> None:
         from loader.workbook import read_domain

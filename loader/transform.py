@@ -110,6 +110,16 @@ class Dbt:
         self.manifest = self._invoke(dbtRunner(), "parse", result=True)
         self._runner = dbtRunner(manifest=self.manifest)
 
+    def source_columns(self, source: str) -> dict[str, list[str]]:
+        """The declared columns of each table of `source` (its _*__sources.yml)."""
+        if self.manifest is None:
+            self._parse()
+        return {
+            node.name: list(node.columns)
+            for node in self.manifest.sources.values()
+            if node.source_name == source
+        }
+
     def reference_models(
         self, *, parent: str | None = None, tag: str | None = None
     ) -> list[tuple[str, dict[str, Any]]]:

@@ -95,5 +95,13 @@
         )',
         'create index if not exists ix_customer_tags on customer."客户明细" using gin (tags)',
         'create or replace view mapping."客户明细" as select * from customer."客户明细"',
+        "create schema if not exists system",
+        "create table if not exists system.sync_state (
+            job_name varchar(255) not null,
+            table_name varchar(255) not null,
+            last_synced_at timestamptz,
+            updated_at timestamptz not null default now(),
+            primary key (job_name, table_name)
+        )",
     ]) %}
 {% endmacro %}

@@ -5,8 +5,9 @@
       mode — `insert_missing` (the back-fill: keys the table lacks, existing rows never
              touched), `merge_tags` (as insert_missing, and an existing customer's `tags`
              gain the new elements — a distinct union, old order kept; decision D20),
-             `upsert` (reference_sync: the authoritative copy replaces the columns it
-             has) or `replace` (reference_sync: the table's rows are the copy's).
+             `upsert` (reference_sync: the authoritative copy's values replace the
+             table's; a value the copy leaves blank is kept — decision D22) or `replace`
+             (reference_sync: the table's rows are the copy's).
     Returns the SQL statements; migrate_published_tables runs them in its transaction. -#}
 {% macro write_references(models) %}
     {%- set nodes = [] %}
@@ -38,13 +39,14 @@
             where not existing.tags @> excluded.tags
             {%- elif reference.mode == 'upsert' %} update set
                 {%- for column in others %}
-                {{ column }} = excluded.{{ column }}{{ ',' if not loop.last or reference.get('updated_at') }}
+                {{ column }} = coalesce(excluded.{{ column }}, existing.{{ column }}),
                 {%- endfor %}
                 {%- if reference.get('updated_at') %}
-                updated_at = now()
+                updated_at = now(),
                 {%- endif %}
+                {{ key }} = excluded.{{ key }}
             where ({% for c in others %}existing.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
-                is distinct from ({% for c in others %}excluded.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+                is distinct from ({% for c in others %}coalesce(excluded.{{ c }}, existing.{{ c }}){{ ', ' if not loop.last }}{% endfor %})
             {%- else %} nothing
             {%- endif %}
         {%- endset %}
