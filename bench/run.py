@@ -8,7 +8,13 @@
 Reports seconds per stage, rows/s, peak RSS of the wdh process and the ratio to the
 floor; writes bench/results/<timestamp>.json and bench/results/latest.md.
 
+Then the reference workbooks of ../shared/bench (gen_workbook.py, N rows per sheet) next to
+the replaced system's recorded figures on them: the first --execute on a new warehouse
+(cold: dbt's full parse, every table created) and the rerun of the same month (warm: what
+a team pays when it reruns a corrected month).
+
     BENCH_SIZES=30000,100000 make bench      # other sizes
+    BENCH_REFERENCE=35000 make bench         # reference sizes (default 35000,100000; 0: none)
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from loader.config import load_config  # noqa: E402
 from loader.warehouse import APP_DATABASE, Connection, EmbeddedServer, connect  # noqa: E402
 
 PERIOD = "202411"
+REFERENCE_GENERATOR = PROJECT.parent / "shared" / "bench" / "gen_workbook.py"
+ORIGINAL_WALL_S = {35000: 127.6, 100000: 340.8}  # ../shared/bench/README.md
 DOMAINS = ("annuity_performance", "annuity_income")
 WORK = PROJECT / "bench" / "work"
 RESULTS = PROJECT / "bench" / "results"
@@ -232,10 +240,42 @@ def main() -> None:
             f"plan {plan['wall_s']:.1f}s (scratch start {entry['scratch_start_s']:.1f}s)",
             flush=True,
         )
-    report(results)
+    reference_results = [reference(admin, rows) for rows in reference_sizes()]
+    report(results, reference_results)
 
 
-def report(results: list[dict[str, Any]]) -> None:
+def reference_sizes() -> list[int]:
+    sizes = os.environ.get("BENCH_REFERENCE", "35000,100000")
+    if sizes.strip() in ("", "0") or not REFERENCE_GENERATOR.exists():
+        return []
+    return [int(s) for s in sizes.split(",")]
+
+
+def reference(admin: Connection, rows: int) -> dict[str, Any]:
+    """The reference workbook of `rows` rows per sheet: cold and warm --execute."""
+    print(f"reference workbook, {rows} rows per sheet", flush=True)
+    root = WORK / f"reference_{rows}"
+    folder = root / "real_data" / PERIOD / "收集数据" / "数据采集" / "V1"
+    workbook = folder / f"reference_{rows}_规模收入数据.xlsx"
+    if not workbook.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, str(REFERENCE_GENERATOR), "--rows", str(rows), "--out", str(workbook)],
+            check=True,
+            capture_output=True,
+        )
+    conn = fresh_database(admin, f"wdh_bench_reference_{rows}")
+    home = WORK / f"home_reference_{rows}"
+    cold = run_wdh(conn, root, home)
+    warm = run_wdh(conn, root, home)
+    original = ORIGINAL_WALL_S.get(rows)
+    entry = {"rows_per_sheet": rows, "cold": cold, "warm": warm, "original_wall_s": original}
+    speedup = f"; {original / warm['wall_s']:.1f}x the original's {original}s" if original else ""
+    print(f"  cold {cold['wall_s']:.1f}s, warm {warm['wall_s']:.1f}s{speedup}", flush=True)
+    return entry
+
+
+def report(results: list[dict[str, Any]], reference_results: list[dict[str, Any]]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     by_size = {r["rows_total"]: r for r in results}
@@ -255,6 +295,7 @@ def report(results: list[dict[str, Any]]) -> None:
         "machine": os.uname().nodename,
         "cpus": os.cpu_count(),
         "results": results,
+        "reference": reference_results,
         "summary": summary,
         "targets": TARGETS,
     }
@@ -281,6 +322,25 @@ def report(results: list[dict[str, Any]]) -> None:
             f"({f['read_s']:.1f}/{f['copy_s']:.1f}/{f['transform_s']:.1f}) | {r['ratio_to_floor']:.2f} | "
             f"{r['plan_wall_s']:.1f} ({r['scratch_start_s']:.1f}) |"
         )
+    if reference_results:
+        lines += [
+            "",
+            "Reference workbooks (../shared/bench/gen_workbook.py, rows per sheet, both domains, --execute); "
+            "cold = first run on a new warehouse, warm = the same month rerun.",
+            "",
+            "| rows per sheet | cold wall s | warm wall s | warm "
+            + " | warm ".join(f"{s} s" for s in stages)
+            + " | peak RSS MB | original wall s | original / warm |",
+            "|---|---|---|" + "---|" * len(stages) + "---|---|---|",
+        ]
+        for r in reference_results:
+            cold, warm, original = r["cold"], r["warm"], r["original_wall_s"]
+            lines.append(
+                f"| {r['rows_per_sheet']:,} | {cold['wall_s']:.1f} | {warm['wall_s']:.1f} | "
+                + " | ".join(f"{warm['stages_s'].get(s, 0.0):.2f}" for s in stages)
+                + f" | {max(cold['peak_rss_mb'], warm['peak_rss_mb']):.0f} | {original or '-'} | "
+                + (f"{original / warm['wall_s']:.1f}x |" if original else "- |")
+            )
     lines += ["", "| target | limit | measured | met |", "|---|---|---|---|"]
     for key, limit in TARGETS.items():
         if key in summary:

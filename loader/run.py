@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # unit tests are code tests (make test); seeds and the shared models are built once per
 # run, under the shared lock (_Engine._build_shared); the tests of the published tables
-# (tag `published`) are `wdh dbt test`'s
-NO_UNIT = ("--exclude", "test_type:unit", "tag:published", "resource_type:seed", "tag:shared")
+# (tag `published`) and the key tests of the work models (tag `key`: the models' grain,
+# a property of the SQL, not of a month's data) are `wdh dbt test`'s
+NOT_IN_ETL = ("test_type:unit", "tag:published", "tag:key")
+NO_UNIT = ("--exclude", *NOT_IN_ETL, "resource_type:seed", "tag:shared")
 
 
 class UsageError(WdhError):
@@ -706,7 +708,7 @@ class _Engine:
 
         if not self._seeded:
             with shared_lock(self.conn()):
-                shared = ("--select", "resource_type:seed", "tag:shared", *NO_UNIT[:3])
+                shared = ("--select", "resource_type:seed", "tag:shared", "--exclude", *NOT_IN_ETL)
                 self._run_dbt(outcome, "build", *shared, variables=variables)
             self._seeded = True
 
