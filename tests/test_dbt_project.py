@@ -58,15 +58,60 @@ def test_every_model_seed_source_and_macro_is_documented(manifest):
     assert undocumented == []
 
 
+# The verdict models join the company_resolution table Python writes into the staging
+# schema, read as a source (issue 15, item 1 moves that read into staging models). Listed
+# here so every other model is held to the rule now; the xfail below turns red (strict)
+# once they are fixed, and this list must then go.
+KNOWN_SOURCE_READERS = {
+    "int_scale_detail_company_resolved",
+    "int_income_detail_company_resolved",
+    "int_award_ledger_company_resolved",
+    "int_loss_ledger_company_resolved",
+}
+
+
+def _layer(node: dict[str, Any]) -> str | None:
+    path = f"/{node['original_file_path']}"
+    return next((layer for layer in ("staging", "intermediate", "marts") if f"/{layer}/" in path), None)
+
+
+def _source_findings(model: dict[str, Any]) -> list[str]:
+    """dbt-project-evaluator's rules: a source is read only in staging, and no model
+    joins a source with models or seeds."""
+    parents = model["depends_on"]["nodes"]
+    sources = [p for p in parents if p.startswith("source.")]
+    findings = []
+    if sources and _layer(model) != "staging":
+        findings.append(f"{model['name']} reads {', '.join(sources)} outside staging")
+    if sources and len(sources) < len(parents):
+        findings.append(f"{model['name']} joins a source with models")
+    return findings
+
+
 def test_sources_are_read_only_in_staging(manifest):
-    for model in _models(manifest):
-        reads_source = any(d.startswith("source.") for d in model["depends_on"]["nodes"])
-        staging = "/staging/" in f"/{model['original_file_path']}"
-        # the verdict models join the company_resolution table Python writes beside the staging table
-        resolution_only = all(
-            d.endswith(".company_resolution") for d in model["depends_on"]["nodes"] if d.startswith("source.")
-        )
-        assert not reads_source or staging or resolution_only, model["name"]
+    findings = [
+        finding
+        for model in _models(manifest)
+        if model["name"] not in KNOWN_SOURCE_READERS
+        for finding in _source_findings(model)
+    ]
+    assert findings == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the verdict models still read source(<domain>, 'company_resolution') directly "
+    "(issue 15 item 1); when they read it through a staging model, remove this marker "
+    "and KNOWN_SOURCE_READERS",
+)
+def test_verdict_models_read_the_company_resolution_through_staging(manifest):
+    findings = [
+        finding
+        for model in _models(manifest)
+        if model["name"] in KNOWN_SOURCE_READERS
+        for finding in _source_findings(model)
+    ]
+    assert findings == []
 
 
 def test_staging_models_never_read_staging_models(manifest):
@@ -94,3 +139,83 @@ def test_every_verdict_model_has_a_blocking_gate(manifest):
     for domain in load_config().domains.values():
         gate = [t for t in tests if f"model.wdh.{domain.dbt.resolved}" in t["depends_on"]["nodes"]]
         assert gate and all(t["config"]["severity"].lower() == "error" for t in gate), domain.name
+
+
+def test_every_published_column_is_described(manifest):
+    """A mart is under an enforced contract, so its yml lists every column the SQL returns
+    (dbt refuses to build it otherwise): each has a type and a description."""
+    marts = [n for n in _models(manifest) if _layer(n) == "marts"]
+    assert marts
+    findings = []
+    for mart in marts:
+        if not mart["config"]["contract"]["enforced"] or not mart["columns"]:
+            findings.append(f"{mart['name']}: no enforced contract listing its columns")
+        findings += [
+            f"{mart['name']}.{name}: {'no data_type' if not column['data_type'] else 'no description'}"
+            for name, column in mart["columns"].items()
+            if not column["data_type"] or not column["description"].strip()
+        ]
+    assert findings == []
+
+
+KEY_TESTS = ("unique_combination", "unique_nullable_combination")
+
+
+def _has_key_test(tests: list[dict[str, Any]]) -> bool:
+    """A unique_combination-style test, or unique and not_null on one column; a test
+    limited by `where` (a gate over some rows) does not state a key."""
+    whole = [t for t in tests if not t["config"].get("where")]
+    if any(t["test_metadata"]["name"] in KEY_TESTS for t in whole):
+        return True
+    unique = {t["column_name"] for t in whole if t["test_metadata"]["name"] == "unique"}
+    not_null = {t["column_name"] for t in whole if t["test_metadata"]["name"] == "not_null"}
+    return bool(unique & not_null)
+
+
+def test_every_model_and_seed_has_a_key_test(manifest):
+    tests: dict[str, list[dict[str, Any]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
+            tests.setdefault(node["attached_node"], []).append(node)
+    keyless = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed") and not _has_key_test(tests.get(node["unique_id"], []))
+    ]
+    assert keyless == []
+
+
+def test_every_staging_and_intermediate_model_states_its_grain(manifest):
+    vague = [
+        n["name"]
+        for n in _models(manifest)
+        if _layer(n) in ("staging", "intermediate") and "one row per" not in n["description"].lower()
+    ]
+    assert vague == []
+
+
+def test_marts_are_public_and_owned_and_work_models_are_not(manifest):
+    groups = {g["name"]: g for g in manifest["groups"].values()}
+    assert groups and all(g["owner"].get("name") or g["owner"].get("email") for g in groups.values())
+    findings = []
+    for model in _models(manifest):
+        layer, access, group = _layer(model), model["access"], model["group"]
+        if layer == "marts" and (access != "public" or group not in groups):
+            findings.append(f"{model['name']}: a mart must be public and in a group")
+        if layer == "intermediate" and (access == "public" or group not in groups):
+            findings.append(f"{model['name']}: an intermediate model belongs to a group and is not public")
+    assert findings == []
+
+
+def test_exposures_read_only_public_marts(manifest):
+    models = {n["unique_id"]: n for n in _models(manifest)}
+    exposures = list(manifest["exposures"].values())
+    assert exposures
+    for exposure in exposures:
+        parents = exposure["depends_on"]["nodes"]
+        assert parents and exposure["description"] and exposure["owner"]["name"], exposure["name"]
+        assert all(models[p]["access"] == "public" for p in parents), exposure["name"]
+
+
+def test_the_docs_site_opens_on_an_overview(manifest):
+    assert any(d["name"] == "__overview__" and d["package_name"] == "wdh" for d in manifest["docs"].values())
