@@ -391,12 +391,13 @@ def _write_resolution(work: Connection, schema: str, resolved: dict[Identity, tu
     table = f'"{schema}".company_resolution'
     with connect(work) as pg, pg.cursor() as cur:
         cur.execute(f'create schema if not exists "{schema}"')
-        cur.execute(f"drop table if exists {table}")
+        # emptied, not dropped: dbt's view stg_*_company_resolution depends on it
         cur.execute(
-            f"create table {table} (_identity_plan_code text, _identity_name text, _identity_source_id text, "
-            "company_id text not null, company_id_source text not null, "
+            f"create table if not exists {table} (_identity_plan_code text, _identity_name text, "
+            "_identity_source_id text, company_id text not null, company_id_source text not null, "
             "unique nulls not distinct (_identity_plan_code, _identity_name, _identity_source_id))"
         )
+        cur.execute(f"truncate {table}")
         cur.copy_expert(f"copy {table} from stdin with (format csv)", buffer)
 
 

@@ -640,7 +640,7 @@ class _Engine:
         from loader.gate import gate_failed
         from loader.transform import DbtFailed
 
-        gate = [domain.dbt.resolved]
+        gate = [domain.dbt.resolved, f"+{domain.dbt.resolved},tag:identity"]  # with the resolution's view
         if domain.requires_backfill:  # candidates are built only once the gate has passed
             gate.append(f"{domain.dbt.resolved}+,tag:backfill")
         try:

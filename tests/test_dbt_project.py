@@ -58,18 +58,6 @@ def test_every_model_seed_source_and_macro_is_documented(manifest):
     assert undocumented == []
 
 
-# The verdict models join the company_resolution table Python writes into the staging
-# schema, read as a source (issue 15, item 1 moves that read into staging models). Listed
-# here so every other model is held to the rule now; the xfail below turns red (strict)
-# once they are fixed, and this list must then go.
-KNOWN_SOURCE_READERS = {
-    "int_scale_detail_company_resolved",
-    "int_income_detail_company_resolved",
-    "int_award_ledger_company_resolved",
-    "int_loss_ledger_company_resolved",
-}
-
-
 def _layer(node: dict[str, Any]) -> str | None:
     path = f"/{node['original_file_path']}"
     return next((layer for layer in ("staging", "intermediate", "marts") if f"/{layer}/" in path), None)
@@ -89,28 +77,7 @@ def _source_findings(model: dict[str, Any]) -> list[str]:
 
 
 def test_sources_are_read_only_in_staging(manifest):
-    findings = [
-        finding
-        for model in _models(manifest)
-        if model["name"] not in KNOWN_SOURCE_READERS
-        for finding in _source_findings(model)
-    ]
-    assert findings == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the verdict models still read source(<domain>, 'company_resolution') directly "
-    "(issue 15 item 1); when they read it through a staging model, remove this marker "
-    "and KNOWN_SOURCE_READERS",
-)
-def test_verdict_models_read_the_company_resolution_through_staging(manifest):
-    findings = [
-        finding
-        for model in _models(manifest)
-        if model["name"] in KNOWN_SOURCE_READERS
-        for finding in _source_findings(model)
-    ]
+    findings = [finding for model in _models(manifest) for finding in _source_findings(model)]
     assert findings == []
 
 
