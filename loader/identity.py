@@ -44,7 +44,6 @@ from loader.warehouse import Connection, connect
 log = logging.getLogger(__name__)
 
 DEFAULT_SALT = "default_dev_salt_change_in_prod"
-DEFAULT_BUDGET = 500
 CACHE_ORDER = ("plan_code", "customer_name", "plan_customer", "former_name")
 PLACEHOLDER_IDS = ["", "N", "NA", "N/A", "NONE", "NULL", "NAN"]
 MIN_CONFIDENCE_FOR_CACHE = Decimal("0.60")  # enrichment.md §3.4 (mappings/eqc_match_confidence.yml)
