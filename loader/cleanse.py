@@ -101,12 +101,11 @@ def _exists(conn: Connection, relation: str) -> bool:
 def _migrate_if_needed(conn: Connection, dbt: Any, variables: dict[str, Any]) -> None:
     """The cleansed tables are created by migrate_identity_tables (with `id`, defaults and
     the foreign key), never by dbt's incremental models: run it when one is missing."""
-    from loader.identity import identity_tables_ready
-    from loader.warehouse import shared_lock
+    from loader.identity import ensure_identity_tables
 
-    if not identity_tables_ready(conn):
-        with shared_lock(conn):
-            dbt.invoke("run-operation", "migrate_identity_tables", variables=variables)
+    ensure_identity_tables(
+        conn, lambda: dbt.invoke("run-operation", "migrate_identity_tables", variables=variables)
+    )
 
 
 def _compiled_sql(target_path: Path, model: str) -> str:

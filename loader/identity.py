@@ -33,12 +33,13 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from loader.config import DBT_PROJECT_DIR, Domain
+from loader.errors import WdhError
 from loader.warehouse import Connection, connect
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,18 @@ def identity_tables_ready(conn: Connection) -> bool:
             (list(IDENTITY_RELATIONS),),
         )
         return bool(cur.fetchone()[0])
+
+
+def ensure_identity_tables(conn: Connection, migrate: Callable[[], Any]) -> None:
+    """Run `migrate` (dbt's run-operation migrate_identity_tables, invoked by the caller's
+    dbt) under the shared lock when a relation of the identity tables is missing."""
+    if identity_tables_ready(conn):
+        return
+    from loader.warehouse import shared_lock
+
+    with shared_lock(conn):
+        if not identity_tables_ready(conn):  # another run may have created them meanwhile
+            migrate()
 
 
 def match_confidence() -> dict[str, Decimal]:
@@ -295,38 +308,57 @@ class Resolver:
                 resolved[identity] = (found[identity[1]], "lookup")
 
     def _keep(self, hit: Any, name: str, domain: Domain) -> None:
-        """§3.4: base_info always; the cache when confident enough; former names. Each
-        write in its own transaction, and a failure is a warning, never the run's end."""
+        """§3.4: base_info always; the cache when confident enough; former names. One
+        connection, each write in its own savepoint: a failed write is a warning and never
+        takes the others, or the run, with it."""
         if self._confidence is None:
             self._confidence = match_confidence()
         confidence = self._confidence.get(hit.match_type or "", self._confidence["default"])
-        if confidence >= MIN_CONFIDENCE_FOR_CACHE:
+        cached = confidence >= MIN_CONFIDENCE_FOR_CACHE
+        if cached:
             self.learned[("customer_name", name)] = hit.company_id
         if self.cache is None or not self.execute:
             return
-        try:
-            with connect(self.cache) as pg, pg.cursor() as cur:
-                upsert_base_info(cur, hit.base_info_row())
-            if confidence >= MIN_CONFIDENCE_FOR_CACHE:
-                with connect(self.cache) as pg, pg.cursor() as cur:
-                    upsert_cache(
+
+        def former_names(cur: Any) -> None:
+            cur.execute(
+                "select distinct enterprise.customer_name(n) from unnest(%s) as n", (hit.former_names,)
+            )
+            for (former,) in cur.fetchall():
+                if former:
+                    write_former_name(cur, former, hit.company_id, Decimal("0.9") * confidence)
+
+        writes: list[tuple[str, Callable[[Any], None]]] = [
+            ("base_info", lambda cur: upsert_base_info(cur, hit.base_info_row()))
+        ]
+        if cached:
+            entry = [("customer_name", name, hit.company_id)]
+            writes.append(
+                (
+                    "cache",
+                    lambda cur: upsert_cache(
                         cur,
-                        [("customer_name", name, hit.company_id)],
+                        entry,
                         confidence=confidence,
                         source="eqc_api",
                         source_domain="eqc_sync_lookup",
                         source_table=domain.target,
-                    )
-            if hit.former_names:
-                with connect(self.cache) as pg, pg.cursor() as cur:
-                    cur.execute(
-                        "select distinct enterprise.customer_name(n) from unnest(%s) as n",
-                        (hit.former_names,),
-                    )
-                    for (former,) in cur.fetchall():
-                        if former:
-                            write_former_name(cur, former, hit.company_id, Decimal("0.9") * confidence)
-        except Exception as exc:  # §3.4: persistence failures never stop the ETL
+                    ),
+                )
+            )
+        if hit.former_names:
+            writes.append(("former names", former_names))
+        try:
+            with connect(self.cache) as pg, pg.cursor() as cur:
+                for what, write in writes:
+                    cur.execute("savepoint keep_lookup")
+                    try:
+                        write(cur)
+                        cur.execute("release savepoint keep_lookup")
+                    except Exception as exc:  # §3.4: persistence failures never stop the ETL
+                        cur.execute("rollback to savepoint keep_lookup")
+                        log.warning("could not keep the %s of the lookup of %r: %s", what, name, exc)
+        except WdhError as exc:
             log.warning("could not keep the lookup of %r (%s): %s", name, hit.company_id, exc)
 
     def record(self, resolution: Resolution, domain: Domain) -> None:

@@ -195,17 +195,15 @@ def browser_token(login_url: str, timeout: float) -> str | None:
 
 
 def ensure_identity_tables(conn: Connection) -> None:
-    """Create the enterprise tables when one is missing, as `wdh etl --execute` does: the
-    dbt macro migrate_identity_tables, under the lock of what runs share."""
-    from loader.identity import identity_tables_ready
-
-    if identity_tables_ready(conn):
-        return
+    """Create the enterprise tables when one is missing, as `wdh etl --execute` does."""
+    from loader import identity
     from loader.transform import Dbt
-    from loader.warehouse import shared_lock, wdh_home
+    from loader.warehouse import wdh_home
 
-    with shared_lock(conn):
+    def migrate() -> None:
         Dbt(conn, run_dir=wdh_home() / "dbt" / "identity").invoke("run-operation", "migrate_identity_tables")
+
+    identity.ensure_identity_tables(conn, migrate)
 
 
 def _exists(cur: Any, relation: str) -> bool:

@@ -301,19 +301,21 @@ class _Engine:
             self._dbt = Dbt(self.conn(), run_dir=runs / self.run_id)
         return self._dbt
 
-    def resolver(self, outcome: DomainResult) -> Any:
+    def resolver(self, outcome: DomainResult, variables: dict[str, Any]) -> Any:
         """The run's company-id resolver; its cache is the target (read-only for a plan).
-        --execute first migrates the identity tables when one is missing."""
+        --execute first migrates the identity tables when one is missing (with the
+        domain's variables: other ones would make dbt parse the project again)."""
         if self._resolver is None:
-            from loader.identity import Resolver, identity_tables_ready
+            from loader.identity import Resolver, ensure_identity_tables
 
             if self.scratch is None:
                 cache = self.conn()
-                if not identity_tables_ready(cache):
-                    from loader.warehouse import shared_lock
-
-                    with shared_lock(cache):
-                        self._run_dbt(outcome, "run-operation", "migrate_identity_tables", variables={})
+                ensure_identity_tables(
+                    cache,
+                    lambda: self._run_dbt(
+                        outcome, "run-operation", "migrate_identity_tables", variables=variables
+                    ),
+                )
             else:
                 cache = self.plan_target()[0]
             domains = self.config.domains
@@ -545,7 +547,7 @@ class _Engine:
                 outcome, "build", "--select", f"+{domain.dbt.cleaned}", *NO_UNIT, variables=variables
             )
             fault("between_dbt_layers")
-            resolution = self._resolve(domain, outcome, schema) if domain.company_ids else None
+            resolution = self._resolve(domain, outcome, schema, variables) if domain.company_ids else None
             self._gate(domain, outcome, variables)
             self._count_verdicts(domain, outcome)
         report(
@@ -586,11 +588,11 @@ class _Engine:
         outcome.status = "ok" if self.options.execute else "planned"
         fault("after_publish")
 
-    def _resolve(self, domain: Domain, outcome: DomainResult, schema: str) -> Any:
+    def _resolve(self, domain: Domain, outcome: DomainResult, schema: str, variables: dict[str, Any]) -> Any:
         """company_id for the identities the override layers left open (loader/identity.py)."""
         from dataclasses import asdict
 
-        resolver = self.resolver(outcome)
+        resolver = self.resolver(outcome, variables)
         resolution = resolver.resolve(
             self.conn(), domain, cleaned=f"wdh_work.{domain.dbt.cleaned}", schema=schema
         )
@@ -617,7 +619,7 @@ class _Engine:
         from dataclasses import asdict
 
         try:
-            self.resolver(outcome).record(resolution, domain)
+            self._resolver.record(resolution, domain)  # created by _resolve
         except Exception as exc:  # the month is published; the bookkeeping is not worth failing it
             log.warning("could not record the company-id bookkeeping of %s: %s", domain.name, exc)
             outcome.notes.append(f"cache hit counts, back-flow and queued requests not written: {exc}")
