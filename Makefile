@@ -46,7 +46,11 @@ lint: setup
 	$(BIN)/ruff check loader tests bench
 	$(BIN)/ruff format --check loader tests bench
 	$(BIN)/mypy
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
+	@# sqlfluff's dbt templater compiles through a live connection: the warehouse wdh uses
+	$(BIN)/wdh db start >/dev/null
+	cd dbt_project && env $$(cd .. && $(BIN)/python -c "from loader.warehouse import connection; \
+	    print(' '.join(f'{k}={v}' for k, v in connection().dbt_env().items()))") \
+	    ../$(BIN)/sqlfluff lint models --processes 2
 
 dbt: setup
 	$(BIN)/wdh dbt $(ARGS)
