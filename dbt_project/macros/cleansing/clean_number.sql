@@ -5,6 +5,7 @@
 {% macro number_text(expr) -%}
     case
         when {{ expr }} is null then null
+        when {{ expr }} ~ '^-?[0-9]+([.][0-9]+)?$' then {{ expr }}  -- the usual cell: nothing to clean
         when btrim({{ expr }}) in ('', '-', 'N/A', '无', '暂无', 'null', 'NULL', 'None')
             or lower(btrim({{ expr }})) in ('', '-', '无', '暂无', 'null')
             then null
