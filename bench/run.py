@@ -185,23 +185,18 @@ def one_statement(domain: Any, home: Path) -> str:
     """The compiled SQL of the domain's layers (staging → names → cleaned → resolved →
     mart) inlined as CTEs of one statement. Sources and seeds stay tables."""
     target = sorted((home / "dbt" / "runs").glob("*/target"))[-1]  # the execute's dbt target
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    compiled = {path.stem: path.read_text(encoding="utf-8") for path in (target / "compiled").rglob("*.sql")}
+    reads = {name: re.findall(r'"[^"]+"\."wdh_work"\."(\w+)"', sql) for name, sql in compiled.items()}
     order: list[str] = []
 
     def visit(name: str) -> None:
-        for parent in nodes[name]["depends_on"]["nodes"]:
-            parent_name = parent.split(".")[-1]
-            if parent.startswith("model.") and parent_name not in order:
-                visit(parent_name)
+        for parent in reads[name]:
+            if parent in compiled and parent not in order:
+                visit(parent)
         if name not in order:
             order.append(name)
 
     visit(domain.dbt.mart)
-    compiled = {}
-    for name in order:
-        path = target / "compiled" / "wdh" / nodes[name]["original_file_path"]
-        compiled[name] = path.read_text(encoding="utf-8")
     ctes = []
     for name in order:
         sql = compiled[name]

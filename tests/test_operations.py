@@ -73,7 +73,8 @@ def test_each_run_keeps_its_own_dbt_target_and_log(workdir, concurrent):
     runs = {r.stdout.split("· run ")[1].split()[0] for r in concurrent.values()}
     for run_id in runs:
         assert (workdir / ".wdh" / "dbt" / "runs" / run_id / "logs" / "dbt.log").exists()
-        assert (workdir / ".wdh" / "dbt" / "runs" / run_id / "target" / "manifest.json").exists()
+        compiled = workdir / ".wdh" / "dbt" / "runs" / run_id / "target" / "compiled"
+        assert list(compiled.rglob("int_*_company_resolved.sql"))  # the SQL each model ran
 
 
 def test_one_dlt_pipeline_per_domain_and_no_workbook_rows_left(workdir, two_months):
