@@ -77,6 +77,12 @@ create table if not exists wdh_meta.unresolved_names (
     rows         integer not null
 );
 create index if not exists unresolved_names_run on wdh_meta.unresolved_names (run_id, domain);
+-- each load of the seeds and shared models, by what they were built from (loader/run.py)
+create table if not exists wdh_meta.shared_builds (
+    fingerprint varchar(64) not null,
+    run_id      varchar(64) not null,
+    built_at    timestamptz not null default now()
+);
 """
 
 
@@ -406,3 +412,18 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
+
+
+def shared_build_current(conn: Connection, fingerprint: str) -> bool:
+    """Whether the last load of the seeds and shared models was of `fingerprint`."""
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select fingerprint from wdh_meta.shared_builds order by built_at desc limit 1")
+        row = cur.fetchone()
+        return row is not None and row[0] == fingerprint
+
+
+def record_shared_build(conn: Connection, run_id: str, fingerprint: str) -> None:
+    with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute(
+            "insert into wdh_meta.shared_builds (fingerprint, run_id) values (%s, %s)", (fingerprint, run_id)
+        )

@@ -705,14 +705,24 @@ class _Engine:
 
     def _build_shared(self, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """Seeds and the models every domain shares, once per run, under the shared lock:
-        a run on another domain never sees them half-built."""
-        from loader.warehouse import shared_lock
+        a run on another domain never sees them half-built. Only when what they are built
+        from changed since the warehouse's last load of them (or one is missing): the seed
+        files rarely change, and loading them is a second of every run."""
+        from loader import ledger
+        from loader.warehouse import existing_relations, shared_lock
 
-        if not self._seeded:
-            with shared_lock(self.conn()):
+        if self._seeded:
+            return
+        dbt, conn = self.dbt(), self.conn()
+        dbt.prepare(variables)
+        fingerprint, relations = dbt.shared_fingerprint()
+        with shared_lock(conn):
+            current = ledger.shared_build_current(conn, fingerprint)
+            if not current or len(existing_relations(conn, relations)) < len(relations):
                 shared = ("--select", "resource_type:seed", "tag:shared", "--exclude", *NOT_IN_ETL)
                 self._run_dbt(outcome, "build", *shared, variables=variables)
-            self._seeded = True
+                ledger.record_shared_build(conn, self.run_id, fingerprint)
+        self._seeded = True
 
     def _record_rejects(self, domain: Domain) -> None:
         """Rejected, dropped and warned rows go to wdh_meta.rejects, the names given
