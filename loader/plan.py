@@ -41,8 +41,9 @@ SCRATCH_PORT = 54339  # tried first, so dbt's partial parse usually survives bet
 class Scratch:
     """A throwaway embedded PostgreSQL; it starts in the background while files are read."""
 
-    def __init__(self) -> None:
+    def __init__(self, dbname: str = APP_DATABASE) -> None:
         sweep_stale_scratch()
+        self.dbname = dbname  # the target's: dbt's partial parse is kept per database name
         self.home = scratch_root() / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.server = EmbeddedServer(self.home, fsync=False, port=SCRATCH_PORT)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wdh-scratch")
@@ -59,8 +60,8 @@ class Scratch:
                 log = self.server.log
                 tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
                 raise WdhError(f"the scratch PostgreSQL did not start: {exc.message}\n{tail}") from None
-        self.server.ensure_database(APP_DATABASE)
-        return self.server.connection(APP_DATABASE)
+        self.server.ensure_database(self.dbname)
+        return self.server.connection(self.dbname)
 
     def connection(self) -> Connection:
         return self._started.result()
@@ -72,7 +73,11 @@ class Scratch:
 
 @contextlib.contextmanager
 def scratch_warehouse() -> Iterator[Scratch]:
-    scratch = Scratch()
+    try:
+        target = configured_database()
+    except WdhError:  # reported when the plan reads the target
+        target = None
+    scratch = Scratch(target.dbname if target else APP_DATABASE)
     try:
         yield scratch
     finally:

@@ -198,7 +198,9 @@ class Dbt:
             "info",
         ]
         if command != "debug":  # the one command without a target path
-            argv += ["--target-path", str(self.target_path), "--no-write-json"]
+            # no JSON artifacts (manifest.json alone is ~0.7 s a time); relations are
+            # looked up per schema when a model needs them, not all listed up front
+            argv += ["--target-path", str(self.target_path), "--no-write-json", "--no-populate-cache"]
         log.debug("dbt %s", " ".join(argv))
         outcome = runner.invoke(argv)
         from dbt_common.invocation import get_invocation_id

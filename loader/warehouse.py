@@ -313,7 +313,7 @@ class EmbeddedServer:
         with connect(self.connection(), autocommit=True) as pg, pg.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (dbname,))
             if cur.fetchone() is None:
-                cur.execute(f'create database "{dbname}"')
+                cur.execute('create database "{}"'.format(dbname.replace('"', '""')))
 
     # --- helpers -----------------------------------------------------------------
     def _accepts_connections(self) -> bool:
