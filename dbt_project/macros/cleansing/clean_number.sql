@@ -17,9 +17,11 @@
     ({{ text_expr }} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?%?$')
 {%- endmacro %}
 
-{% macro text_to_number(text_expr, scale=4, is_rate=false) -%}
+{#- `is_number`: the cell's `<column>__is_number` from select_number_texts(), which spares
+    the regular expression here; without it the text is checked again. -#}
+{% macro text_to_number(text_expr, scale=4, is_rate=false, is_number=none) -%}
     case
-        when {{ is_number_text(text_expr) }} then round(
+        when {{ is_number or is_number_text(text_expr) }} then round(
             case
                 when right({{ text_expr }}, 1) = '%' then left({{ text_expr }}, -1)::numeric / 100
                 {%- if is_rate %}
@@ -33,27 +35,36 @@
 {%- endmacro %}
 
 {#- The first of `columns` whose cell is not a number (§0.4 step 5): its name
-    (part='column') or its raw text (part='value'). Expects `<column>__text` from
-    number_text() beside each raw column. -#}
+    (part='column') or its raw text (part='value'). Expects `<column>__text` and
+    `<column>__is_number` from select_number_texts() beside each raw column. -#}
 {% macro first_invalid_number(columns, part) -%}
     coalesce(
         {%- for column in columns %}
         case
-            when {{ adapter.quote(column ~ '__text') }} is not null
-                and not {{ is_number_text(adapter.quote(column ~ '__text')) }}
+            when not {{ adapter.quote(column ~ '__is_number') }}
                 then {{ ("'" ~ column ~ "'") if part == 'column' else adapter.quote(column) }}
         end{{ "," if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}
 
-{#- The `number_texts` CTE body of a staging model: every column of `relation` plus
-    number_text() of each numeric column as `<column>__text`. -#}
+{#- The `number_texts` CTE body of a staging model: every column of `relation` plus, for
+    each numeric column, number_text() as `<column>__text` and whether that text is a
+    number as `<column>__is_number` (null for an empty cell): each regular expression
+    runs once per cell. -#}
 {% macro select_number_texts(relation, columns) -%}
     select
-        {{ relation }}.*,
+        texts.*,
         {%- for column in columns %}
-        {{ number_text(relation ~ '.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
+        {{ is_number_text(adapter.quote(column ~ '__text')) }} as {{ adapter.quote(column ~ '__is_number') }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ relation }}
+    from (
+        select
+            {{ relation }}.*,
+            {%- for column in columns %}
+            {{ number_text(relation ~ '.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+        offset 0  -- the texts once, then their checks
+    ) as texts
 {%- endmacro %}

@@ -42,7 +42,7 @@ typed as (
         end as {{ adapter.quote(date_column) }},
         case when btrim("考核有效") ~ '^-?[0-9]+([.]0+)?$' then btrim("考核有效")::numeric::integer end as "考核有效",
         {%- for column in amounts %}
-        {{ text_to_number(adapter.quote(column ~ '__text'), 4) }} as {{ adapter.quote(column) }},
+        {{ text_to_number(adapter.quote(column ~ '__text'), 4, is_number=adapter.quote(column ~ '__is_number')) }} as {{ adapter.quote(column) }},
         {%- endfor %}
         {{ first_invalid_number(amounts, 'column') }} as _invalid_column,
         {{ first_invalid_number(amounts, 'value') }} as _invalid_value

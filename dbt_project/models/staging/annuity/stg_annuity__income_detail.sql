@@ -36,7 +36,7 @@ typed as (
         {{ clean_code('"机构代码"') }} as "机构代码",
         "机构名称",
         {%- for column in fees %}
-        {{ text_to_number(adapter.quote(column ~ '__text'), 4) }} as {{ adapter.quote(column) }},
+        {{ text_to_number(adapter.quote(column ~ '__text'), 4, is_number=adapter.quote(column ~ '__is_number')) }} as {{ adapter.quote(column) }},
         {%- endfor %}
         {{ first_invalid_number(fees, 'column') }} as _invalid_column,
         {{ first_invalid_number(fees, 'value') }} as _invalid_value

@@ -40,10 +40,10 @@ typed as (
         "集团企业客户名称",
         {{ clean_code('"公司代码"') }} as "公司代码",
         {%- for column in amounts %}
-        {{ text_to_number(adapter.quote(column ~ '__text'), 4) }} as {{ adapter.quote(column) }},
+        {{ text_to_number(adapter.quote(column ~ '__text'), 4, is_number=adapter.quote(column ~ '__is_number')) }} as {{ adapter.quote(column) }},
         {%- endfor %}
         {%- for column in rates %}
-        {{ text_to_number(adapter.quote(column ~ '__text'), 6, is_rate=true) }} as {{ adapter.quote(column) }},
+        {{ text_to_number(adapter.quote(column ~ '__text'), 6, is_rate=true, is_number=adapter.quote(column ~ '__is_number')) }} as {{ adapter.quote(column) }},
         {%- endfor %}
         {{ first_invalid_number(amounts + rates, 'column') }} as _invalid_column,
         {{ first_invalid_number(amounts + rates, 'value') }} as _invalid_value

@@ -13,14 +13,17 @@ source as (
 
 number_texts as materialized (  -- computed once per cell, not once per reference
 
+    {{ select_number_texts('source', metrics) }}
+
+),
+
+date_texts as materialized (
+
     select
-        source.*,
-        nullif(regexp_replace(normalize(coalesce(source."年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,  -- noqa: RF03
-        nullif(regexp_replace(normalize(coalesce(source."月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text,  -- noqa: RF03
-        {%- for column in metrics %}
-        {{ number_text('source.' ~ adapter.quote(column)) }} as {{ adapter.quote(column ~ '__text') }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from source
+        number_texts.*,
+        nullif(regexp_replace(normalize(coalesce(number_texts."年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,
+        nullif(regexp_replace(normalize(coalesce(number_texts."月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text
+    from number_texts
 
 ),
 
@@ -37,12 +40,12 @@ typed as (
         coalesce("年" || '/' || "月", report_period) as report_date__raw,
         upper(regexp_replace(btrim("计划代码"), '[-_[:space:]]', '', 'g')) as plan_code,
         upper(regexp_replace(btrim("公司代码"), '[-_[:space:]]', '', 'g')) as company_code,
-        {{ text_to_number('"收益率__text"', 6, is_rate=true) }} as return_rate,
-        {{ text_to_number('"净值__text"', 4) }} as net_asset_value,
-        {{ text_to_number('"规模__text"', 2) }} as fund_scale,
+        {{ text_to_number('"收益率__text"', 6, is_rate=true, is_number='"收益率__is_number"') }} as return_rate,
+        {{ text_to_number('"净值__text"', 4, is_number='"净值__is_number"') }} as net_asset_value,
+        {{ text_to_number('"规模__text"', 2, is_number='"规模__is_number"') }} as fund_scale,
         {{ first_invalid_number(metrics, 'column') }} as _invalid_column,
         {{ first_invalid_number(metrics, 'value') }} as _invalid_value
-    from number_texts
+    from date_texts
 
 )
 
