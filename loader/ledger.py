@@ -414,12 +414,20 @@ def _user() -> str:
         return "unknown"
 
 
-def shared_build_current(conn: Connection, fingerprint: str) -> bool:
-    """Whether the last load of the seeds and shared models was of `fingerprint`."""
+def shared_build_current(conn: Connection, fingerprint: str, relations: list[str]) -> bool:
+    """Whether the last load of the seeds and shared models was of `fingerprint` and each
+    of their `relations` (schema.table) is still there."""
     with connect(conn) as pg, pg.cursor() as cur:
+        cur.execute("select to_regclass('wdh_meta.shared_builds') is not null")
+        if not cur.fetchone()[0]:
+            return False
         cur.execute("select fingerprint from wdh_meta.shared_builds order by built_at desc limit 1")
         row = cur.fetchone()
-        return row is not None and row[0] == fingerprint
+        if row is None or row[0] != fingerprint:
+            return False
+        quoted = [".".join(f'"{part}"' for part in name.split(".")) for name in relations]
+        cur.execute("select count(to_regclass(name)) from unnest(%s::text[]) as name", (quoted,))
+        return bool(cur.fetchone()[0] == len(relations))
 
 
 def record_shared_build(conn: Connection, run_id: str, fingerprint: str) -> None:

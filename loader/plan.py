@@ -219,3 +219,28 @@ def refresh_scope(cur: Any, schema: str, table: str, keys: tuple[str, ...]) -> l
 
 def _number(value: Any) -> str | None:
     return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def copy_tables(source: Connection, target: Connection, relations: list[str]) -> None:
+    """Copy tables (`schema.table`: columns with their exact types, and rows) from `source`
+    into `target`. A plan seeds its scratch warehouse this way from the target's load of
+    the same seed files (loader/run.py), rather than loading them again."""
+    import io
+
+    with connect(source) as src, src.cursor() as read, connect(target) as dst, dst.cursor() as write:
+        for name in relations:
+            schema, table = name.split(".")
+            quoted = f'"{schema}"."{table}"'
+            read.execute(
+                "select format('%%I %%s', attname, format_type(atttypid, atttypmod)) from pg_attribute "
+                "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum",
+                (quoted,),
+            )
+            columns = ", ".join(row[0] for row in read.fetchall())
+            write.execute(f'create schema if not exists "{schema}"')
+            write.execute(f"drop table if exists {quoted}")
+            write.execute(f"create table {quoted} ({columns})")
+            rows = io.StringIO()
+            read.copy_expert(f"copy {quoted} to stdout", rows)
+            rows.seek(0)
+            write.copy_expert(f"copy {quoted} from stdin", rows)

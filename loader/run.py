@@ -707,9 +707,10 @@ class _Engine:
         """Seeds and the models every domain shares, once per run, under the shared lock:
         a run on another domain never sees them half-built. Only when what they are built
         from changed since the warehouse's last load of them (or one is missing): the seed
-        files rarely change, and loading them is a second of every run."""
+        files rarely change, and loading them is a second of every run. A plan copies them
+        from the target when the target's last load is of the same files."""
         from loader import ledger
-        from loader.warehouse import existing_relations, shared_lock
+        from loader.warehouse import shared_lock
 
         if self._seeded:
             return
@@ -717,10 +718,15 @@ class _Engine:
         dbt.prepare(variables)
         fingerprint, relations = dbt.shared_fingerprint()
         with shared_lock(conn):
-            current = ledger.shared_build_current(conn, fingerprint)
-            if not current or len(existing_relations(conn, relations)) < len(relations):
-                shared = ("--select", "resource_type:seed", "tag:shared", "--exclude", *NOT_IN_ETL)
-                self._run_dbt(outcome, "build", *shared, variables=variables)
+            if not ledger.shared_build_current(conn, fingerprint, relations):
+                target = self.plan_target()[0] if self.scratch is not None else None
+                if target is not None and ledger.shared_build_current(target, fingerprint, relations):
+                    from loader.plan import copy_tables
+
+                    copy_tables(target, conn, relations)  # a plan: the target's load of the same files
+                else:
+                    shared = ("--select", "resource_type:seed", "tag:shared", "--exclude", *NOT_IN_ETL)
+                    self._run_dbt(outcome, "build", *shared, variables=variables)
                 ledger.record_shared_build(conn, self.run_id, fingerprint)
         self._seeded = True
 
