@@ -291,6 +291,12 @@ class _Engine:
         return f"a scratch PostgreSQL, thrown away after the run; {compared}"
 
     def dbt(self) -> Any:
+        dbt = self._parser()
+        dbt.connect(self.conn())
+        return dbt
+
+    def _parser(self) -> Any:
+        """The run's Dbt, maybe not connected yet: parsing needs only the database name."""
         if self._dbt is None:
             from loader.transform import Dbt
 
@@ -298,7 +304,8 @@ class _Engine:
             for old in sorted(runs.glob("*"))[:-19]:  # the last 20, and any of the last day
                 if time.time() - old.stat().st_mtime > 86400:
                     shutil.rmtree(old, ignore_errors=True)
-            self._dbt = Dbt(self.conn(), run_dir=runs / self.run_id)
+            dbname = self.scratch.dbname if self.scratch else self.conn().dbname
+            self._dbt = Dbt(None, run_dir=runs / self.run_id, dbname=dbname)
         return self._dbt
 
     def resolver(self, outcome: DomainResult, variables: dict[str, Any]) -> Any:
@@ -375,6 +382,8 @@ class _Engine:
         from loader import ledger
         from loader.warehouse import DomainLocked, domain_lock
 
+        if self.scratch is not None:  # a plan parses dbt while its scratch server starts
+            self._parser().prepare(self.variables(domain))
         conn = self.conn()
         self.start_ledger()
         try:
@@ -499,7 +508,7 @@ class _Engine:
             )
         report("rows_read", {"domain": domain.name, "rows": read.rows, "sheets": len(read.sheets)})
         fault("after_read")
-        self._execute(domain, outcome, read.table)
+        self._execute(domain, outcome, read)
 
     def _files(self, domain: Domain, outcome: DomainResult) -> list[Path]:
         from loader.discovery import discover
@@ -520,20 +529,21 @@ class _Engine:
         outcome.version = found.version
         return list(found.files)
 
-    def _execute(self, domain: Domain, outcome: DomainResult, table: Any) -> None:
+    def _execute(self, domain: Domain, outcome: DomainResult, read: Any) -> None:
         from loader.staging import stage
 
         conn, report = self.conn(), self.report
         schema = domain.staging_schema(self.options.period)
         with _timed(outcome, "stage", report):
             staged = stage(
-                table,
+                read.table,
                 domain=domain.name,
                 schema=schema,
                 table_name=domain.staging_table,
                 conn=conn,
                 pipelines_dir=self.home / "dlt",
             )
+        read.table = None  # staged: the rows' memory goes back before dbt and the resolver run
         outcome.rows_staged = staged.rows
         outcome.load_id = staged.load_id
         if staged.dropped_pending:

@@ -87,12 +87,17 @@ class Dbt:
     target share it. Invocations write no JSON artifacts (manifest.json alone costs ~0.7 s
     each time); the results come back in-process and the compiled SQL stays on disk."""
 
-    def __init__(self, conn: Connection, run_dir: Path):
+    def __init__(self, conn: Connection | None, run_dir: Path, *, dbname: str | None = None):
+        """`conn`: the database every invocation works on. Parsing needs only its name:
+        without `conn` (a plan whose scratch server is still starting), give `dbname` and
+        call connect() before the first invocation."""
         for key, value in DBT_SETTINGS.items():
             os.environ.setdefault(key, value)
-        os.environ.update(conn.dbt_env())
+        self.dbname = conn.dbname if conn is not None else str(dbname)
+        if conn is not None:
+            self.connect(conn)
         self.target_path, self.log_path = run_dir / "target", run_dir / "logs"
-        key = hashlib.sha256(conn.dbname.encode()).hexdigest()[:16]
+        key = hashlib.sha256(self.dbname.encode()).hexdigest()[:16]
         self._parse_cache = wdh_home() / "dbt" / "parse-cache" / f"{key}.msgpack"
         if self._parse_cache.exists() and not (self.target_path / PARTIAL_PARSE).exists():
             self.target_path.mkdir(parents=True, exist_ok=True)
@@ -102,6 +107,10 @@ class Dbt:
         self._runner: Any = None
         self.manifest: Any = None
         self._parsed_for: tuple[tuple[str, Any], ...] | None = None
+
+    def connect(self, conn: Connection) -> None:
+        """Point the profile (dbt_project/profiles.yml reads these) at `conn`."""
+        os.environ.update(conn.dbt_env())
 
     def invoke(self, command: str, *args: str, variables: dict[str, Any] | None = None) -> list[NodeResult]:
         if command == "debug":  # checks the connection; needs no project parse
@@ -146,12 +155,17 @@ class Dbt:
         later invocation (dbtRunner does not reuse a parse by itself)."""
         from dbt.cli.main import dbtRunner
 
-        real = {key: os.environ[key] for key in PARSE_PROFILE}
-        os.environ.update(PARSE_PROFILE)
+        parsing = {**PARSE_PROFILE, "WDH_PG_DBNAME": self.dbname}
+        real = {key: os.environ.get(key) for key in parsing}
+        os.environ.update(parsing)
         try:
             self.manifest = self._invoke(dbtRunner(), "parse", result=True)
         finally:
-            os.environ.update(real)
+            for key, value in real.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         self._runner = dbtRunner(manifest=self.manifest)
 
     def source_columns(self, source: str) -> dict[str, list[str]]:
