@@ -754,13 +754,27 @@ def staging_prune(keep: int, execute: bool) -> None:
 
 
 @main.command()
-def docs() -> None:
-    """Build the static dbt docs site (lineage browsing) and print its path."""
+@click.option(
+    "--period",
+    metavar="YYYYMM",
+    help="The period whose staging tables the docs show as the sources [the last loaded].",
+)
+def docs(period: str | None) -> None:
+    """Build the static dbt docs site (lineage browsing) and print its path.
+
+    The staging sources are the tables of --period, else of the last period loaded, so
+    the docs show their columns as loaded."""
+    from loader.config import validate_period
+    from loader.ledger import last_period
     from loader.transform import Dbt
     from loader.warehouse import connection, wdh_home
 
-    Dbt(connection(), wdh_home() / "dbt").invoke("docs", "generate", "--static")
+    conn = connection()
+    period = validate_period(period) if period else last_period(conn)
+    variables = {"period": period or "000000"}
+    Dbt(conn, wdh_home() / "dbt").invoke("docs", "generate", "--static", variables=variables)
     click.echo(f"dbt docs: {wdh_home() / 'dbt' / 'target' / 'static_index.html'}")
+    click.echo(f"staging sources: period {period}" if period else "staging sources: no period loaded yet")
 
 
 # the commands of their own modules

@@ -157,3 +157,18 @@ def test_dbt_unit_tests_pass(env, first_run, sandbox_run):
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
+
+
+def test_docs_show_the_staging_sources_with_their_columns(env, first_run):
+    """`wdh docs` documents the staging tables of the last period loaded, so a source's
+    page lists the columns as loaded (not an empty stg_*_000000)."""
+    import json
+
+    result = run_cli("docs", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"staging sources: period {PERIOD}" in result.stdout
+    catalog = json.loads((Path(env["WDH_HOME"]) / "dbt" / "target" / "catalog.json").read_text("utf-8"))
+    columns = catalog["sources"]["source.wdh.annuity_performance.scale_detail"]["columns"]
+    assert {"月度", "计划代码", "客户名称", "期末资产规模", "_source_row"} <= set(columns)
+    award = catalog["sources"]["source.wdh.annual_award.award_ledger"]
+    assert award["metadata"]["schema"] == f"stg_annual_award_{PERIOD}"
