@@ -12,7 +12,7 @@
         case when regexp_replace(coalesce(normalised.code, ''), '[.（）]', '', 'g') <> '' then normalised.code end
      from (
         select upper(regexp_replace({{ clean_code(expr) }}, '[-_[:space:]]', '', 'g')) as code
-        offset 0  -- computed once, not once per mention (see normalise_company_name)
+        limit all offset 0  -- computed once, not once per mention (see normalise_company_name)
      ) as normalised)
 {%- endmacro %}
 

@@ -5,10 +5,11 @@
     its first character (D2); the markers are one alternation per end, longest first,
     rather than one regular expression per marker (D18: PostgreSQL caches only 32
     compiled expressions, and 90 of them per name made a month take minutes). Every step
-    is a subquery with `offset 0`, which PostgreSQL never pulls up into its caller: pulled
-    up, a step's expression is copied into each place the next step names it (step 8
-    names step 7 three times, the second application names the first four times), and
-    one name was normalised dozens of times (6× slower on 16,000 names). -#}
+    is a subquery with `limit all offset 0`, which PostgreSQL never pulls up into its
+    caller (a bare `offset 0` does the same, but sqlfluff cannot parse it without `from`).
+    Pulled up, a step's expression is copied into each place the next step names it
+    (step 8 names step 7 three times, the second application names the first four
+    times), and one name was normalised dozens of times (6× slower on 16,000 names). -#}
 
 {% macro customer_name_rules() -%}
     {{ return({
@@ -44,21 +45,21 @@
             when btrim(step0.raw) in ({{ "'" ~ (rules.invalid_placeholders | join("', '")) ~ "'" }}) then ''
             else step11.s
         end
-     from (select ({{ expr }})::text as raw offset 0) as step0
+     from (select ({{ expr }})::text as raw limit all offset 0) as step0
      -- 3. all whitespace, 4. decorative characters
      cross join lateral (
         select translate(regexp_replace(step0.raw, '[[:space:]\u00a0\u3000\ufeff]+', '', 'g'), '「」『』"', '') as s
-        offset 0
+        limit all offset 0
      ) as step4
      -- 5. one leading bracket group
-     cross join lateral (select regexp_replace(step4.s, '^[(（][^)）]*[)）]', '') as s offset 0) as step5
+     cross join lateral (select regexp_replace(step4.s, '^[(（][^)）]*[)）]', '') as s limit all offset 0) as step5
      -- 6. 及下属子企业 anywhere, then one business suffix at the end
      cross join lateral (
         select regexp_replace(
             replace(step5.s, '及下属子企业', ''),
             '(\(团托\)|（团托）|-[A-Za-z][A-Za-z0-9]*|-[0-9]+|-养老|-福利)$', ''
         ) as s
-        offset 0
+        limit all offset 0
      ) as step6
      -- 7. status markers (one alternation, longest first): at the start when bracketed or
      --    followed by a separator (decision D2), at the end after a separator or bracket
@@ -67,7 +68,7 @@
             regexp_replace(step6.s, '^(?:[(（](?:{{ alternation }})[)）][-—]*|(?:{{ alternation }})[-—]+)', ''),
             '(?:[-—]+[(（]?|[(（])(?:{{ alternation }})[)）]?$', ''
         ) as s
-        offset 0
+        limit all offset 0
      ) as step7
      -- 8. a trailing bracket group, unless it names an enterprise type
      cross join lateral (
@@ -77,7 +78,7 @@
                 then regexp_replace(step7.s, '[(（][^()（）]*[)）]$', '')
             else step7.s
         end as s
-        offset 0
+        limit all offset 0
      ) as step8
      -- 9. full-width ASCII to half-width (only where there is any: translate() is slow), 10. brackets to full-width, 11. trailing separators, 12. upper-case
      cross join lateral (
@@ -85,7 +86,7 @@
             translate(case when step8.s ~ '[！-～]' then translate(step8.s, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~') else step8.s end, '()', '（）'),
             '([-—.。]|（）)+$', ''
         )) as s
-        offset 0
+        limit all offset 0
      ) as step11)
 {%- endmacro %}
 

@@ -28,10 +28,10 @@
             coalesce(matched.g[3]::int, 1) as d
         from (
             select {{ month_parts('cleaned.t') }} as g
-            from (select normalize(btrim(({{ expr }})::text), nfkc) as t offset 0) as cleaned
-            offset 0  -- never pulled up: g is named five times below, and each would be
+            from (select normalize(btrim(({{ expr }})::text), nfkc) as t limit all offset 0) as cleaned
+            limit all offset 0  -- never pulled up: g is named five times below, and each would be
         ) as matched  -- the whole regular-expression cascade again
-        offset 0
+        limit all offset 0
      ) as parts)
     end
 {%- endmacro %}

@@ -21,8 +21,8 @@ date_texts as materialized (
 
     select
         number_texts.*,
-        nullif(regexp_replace(normalize(coalesce(number_texts."年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,
-        nullif(regexp_replace(normalize(coalesce(number_texts."月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text
+        nullif(regexp_replace(normalize(coalesce(number_texts."年", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as year_text,  -- noqa: RF03
+        nullif(regexp_replace(normalize(coalesce(number_texts."月", ''), nfkc), '[年月/[:space:]-]', '', 'g'), '') as month_text  -- noqa: RF03
     from number_texts
 
 ),
