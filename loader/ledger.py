@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loader.warehouse import Connection, connect, wdh_home
+from loader.warehouse import Connection, connect, existing_relations, wdh_home
 
 DDL = """
 create schema if not exists wdh_meta;
@@ -423,11 +423,9 @@ def shared_build_current(conn: Connection, fingerprint: str, relations: list[str
             return False
         cur.execute("select fingerprint from wdh_meta.shared_builds order by built_at desc limit 1")
         row = cur.fetchone()
-        if row is None or row[0] != fingerprint:
-            return False
-        quoted = [".".join(f'"{part}"' for part in name.split(".")) for name in relations]
-        cur.execute("select count(to_regclass(name)) from unnest(%s::text[]) as name", (quoted,))
-        return bool(cur.fetchone()[0] == len(relations))
+    if row is None or row[0] != fingerprint:
+        return False
+    return len(existing_relations(conn, relations)) == len(relations)
 
 
 def record_shared_build(conn: Connection, run_id: str, fingerprint: str) -> None:
