@@ -81,6 +81,24 @@ def test_sources_are_read_only_in_staging(manifest):
     assert findings == []
 
 
+def test_staging_models_are_named_and_filed_after_their_source(manifest):
+    """The dbt Labs structure guide: one staging model per source table, named
+    stg_<source>__<table> and kept in staging/<source>/."""
+    findings = []
+    for model in _models(manifest):
+        if _layer(model) != "staging":
+            continue
+        sources = [manifest["sources"][p] for p in model["depends_on"]["nodes"] if p.startswith("source.")]
+        if len(sources) != 1:
+            findings.append(f"{model['name']} reads {len(sources)} sources, not one")
+            continue
+        source, table = sources[0]["source_name"], sources[0]["name"]
+        path = f"models/staging/{source}/stg_{source}__{table}.sql"
+        if model["original_file_path"] != path:
+            findings.append(f"{model['original_file_path']} should be {path}")
+    assert findings == []
+
+
 def test_staging_models_never_read_staging_models(manifest):
     staging = {n["unique_id"] for n in _models(manifest) if "/staging/" in f"/{n['original_file_path']}"}
     for model in _models(manifest):

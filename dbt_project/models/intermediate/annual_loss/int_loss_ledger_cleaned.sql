@@ -1,2 +1,2 @@
 {#- Loss ledger with types normalised, codes mapped and the override layers (spec §4). -#}
-{{ ledger_cleaned(ref('stg_ledger__loss'), ref('int_loss_ledger_names'), '流失日期') }}
+{{ ledger_cleaned(ref('stg_annual_loss__loss_ledger'), ref('int_loss_ledger_names'), '流失日期') }}

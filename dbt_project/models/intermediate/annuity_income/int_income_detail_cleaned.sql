@@ -5,7 +5,7 @@ with
 
 income_detail as (
 
-    select * from {{ ref('stg_annuity__income_detail') }}
+    select * from {{ ref('stg_annuity_income__income_detail') }}
 
 ),
 

@@ -18,7 +18,7 @@ cleaned as (
 
 resolved as (
 
-    {{ select_company_resolved('cleaned', ref('stg_annuity__income_detail_company_resolution')) }}
+    {{ select_company_resolved('cleaned', ref('stg_annuity_income__company_resolution')) }}
 
 ),
 

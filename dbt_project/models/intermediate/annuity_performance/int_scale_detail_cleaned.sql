@@ -7,7 +7,7 @@ with
 
 scale_detail as (
 
-    select * from {{ ref('stg_annuity__scale_detail') }}
+    select * from {{ ref('stg_annuity_performance__scale_detail') }}
 
 ),
 

@@ -18,7 +18,7 @@ cleaned as (
 
 resolved as (
 
-    {{ select_company_resolved('cleaned', ref('stg_annuity__scale_detail_company_resolution')) }}
+    {{ select_company_resolved('cleaned', ref('stg_annuity_performance__company_resolution')) }}
 
 ),
 

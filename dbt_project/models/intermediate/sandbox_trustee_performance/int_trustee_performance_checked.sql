@@ -6,7 +6,7 @@ with
 
 performance as (
 
-    select * from {{ ref('stg_sandbox__trustee_performance') }}
+    select * from {{ ref('stg_sandbox_trustee_performance__trustee_performance') }}
 
 ),
 
