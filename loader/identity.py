@@ -199,9 +199,12 @@ class Resolver:
         """Resolve the open identities of `cleaned` (in `work`: the target, or a plan's
         scratch) and write them to `<schema>.company_resolution` there."""
         with connect(work) as pg, pg.cursor() as cur:
-            cur.execute(
+            cur.execute(  # in workbook order of each identity's first row
                 "select _identity_plan_code, _identity_name, _identity_source_id, "
-                f"bool_and(_identity_single_plan) from {cleaned} where _needs_company_id group by 1, 2, 3"
+                "bool_and(_identity_single_plan) from (select *, row_number() over "
+                "(order by _source_file, _source_sheet, _source_row) as input_order "
+                f"from {cleaned} where _needs_company_id) as open_rows "
+                "group by 1, 2, 3 order by min(input_order)"
             )
             rows = cur.fetchall()
         identities: list[Identity] = [row[:3] for row in rows]
@@ -220,16 +223,20 @@ class Resolver:
                     resolution.hits.append((lookup_type, key))
                     break
 
+        # back-flow; a plan code only of a 单一计划 (D19). A key that two rows give different
+        # ids keeps the first in workbook order, as the original's row-by-row writes did.
+        backflow: dict[CacheKey, str] = {}
         for identity in identities:
             plan_code, name, source_id = identity
             if identity in resolved or source_id is None:
                 continue
             resolved[identity] = (source_id, "source_column")
-            if not source_id.startswith("IN"):  # back-flow; a plan code only of a 单一计划 (D19)
+            if not source_id.startswith("IN"):
                 if plan_code is not None and identity in single_plan:
-                    resolution.backflow.append(("plan_code", plan_code, source_id))
+                    backflow.setdefault(("plan_code", plan_code), source_id)
                 if name is not None:
-                    resolution.backflow.append(("customer_name", name, source_id))
+                    backflow.setdefault(("customer_name", name), source_id)
+        resolution.backflow = [(kind, key, company_id) for (kind, key), company_id in backflow.items()]
 
         open_names = sorted({i[1] for i in identities if i not in resolved and i[1] is not None})
         self._look_up(domain, open_names, resolved, identities, resolution)
@@ -242,7 +249,7 @@ class Resolver:
                 resolved[identity] = (temporary[name], "temporary")
         report.temporary_ids = len(temporary)
         resolution.requests = [(name, name, temp_id) for name, temp_id in sorted(temporary.items())]
-        report.backflow = len(set(resolution.backflow))
+        report.backflow = len(resolution.backflow)
         _write_resolution(work, schema, resolved)
         return resolution
 
@@ -380,7 +387,7 @@ class Resolver:
                 )
             upsert_cache(
                 cur,
-                sorted(set(resolution.backflow)),
+                resolution.backflow,
                 confidence=Decimal("1.00"),
                 source="backflow",
                 source_domain=domain.name,

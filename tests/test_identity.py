@@ -197,6 +197,29 @@ def test_every_layer_in_the_spec_order(database, env, eqc, tmp_path):
     assert eqc.token not in result.stdout + result.stderr + ledger + logs
 
 
+def test_a_name_two_rows_give_different_ids_keeps_the_first_in_workbook_order(database, env, eqc, tmp_path):
+    """Back-flow of one batch: two rows name 壬公司 with different ids of their own. The
+    cache keeps the first row's (the original wrote row by row, first write wins); the
+    bookkeeping of the domain is written, not lost to a conflicting upsert."""
+    rows = [scale_row("T0011", "壬公司", "700000012"), scale_row("T0012", "壬公司", "700000011")]
+    result = run_etl(env, month(tmp_path, rows), "--execute")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not written" not in result.stdout + result.stderr
+    assert {k: v for k, v in company_ids(database).items() if k in ("T0011", "T0012")} == {
+        "T0011": "700000012",
+        "T0012": "700000011",
+    }
+    cache = query(
+        database,
+        "select lookup_type, lookup_key, company_id, source from enterprise.enrichment_index order by 1, 2",
+    )
+    assert cache == [
+        ("customer_name", "壬公司", "700000012", "backflow"),
+        ("plan_code", "T0011", "700000012", "backflow"),
+        ("plan_code", "T0012", "700000011", "backflow"),
+    ]
+
+
 def test_a_rerun_finds_the_lookups_in_the_cache_and_queues_nothing_twice(database, env, eqc, tmp_path):
     data = month(tmp_path, [scale_row("T0007", "庚公司"), scale_row("T0008", "癸公司")])
     assert run_etl(lookups_env(env, eqc), data, "--execute").returncode == 0
