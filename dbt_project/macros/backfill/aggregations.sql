@@ -3,7 +3,7 @@
     Blank text counts as NULL. -#}
 
 {% macro input_order() -%}
-    _source_file, _source_sheet, _source_row
+    _source_file asc, _source_sheet asc, _source_row asc
 {%- endmacro %}
 
 {#- `first`: the first non-null value in input order. -#}
@@ -35,7 +35,8 @@
     count(distinct nullif(btrim({{ column }}::text), ''))::integer
 {%- endmacro %}
 
-{#- The verdict rows a back-fill reads: those about to be published. -#}
-{% macro published_rows(relation) -%}
-    select * from {{ relation }} where _drop_reason is null and _reject_reason is null
+{#- True for a verdict row that is published: neither dropped nor rejected. The back-fill
+    candidates read only such rows. -#}
+{% macro is_published() -%}
+    _drop_reason is null and _reject_reason is null
 {%- endmacro %}

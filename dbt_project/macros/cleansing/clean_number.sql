@@ -68,3 +68,9 @@
         offset 0  -- the texts once, then their checks
     ) as texts
 {%- endmacro %}
+
+{#- §3.2 step 13: a whole-number flag such as 考核有效: '1', '0', '1.0' → 1, 0, 1; any
+    other text NULL (the mart publishes NULL as 0). -#}
+{% macro parse_flag(column) -%}
+    case when btrim({{ column }}) ~ '^-?[0-9]+([.]0+)?$' then btrim({{ column }})::numeric::integer end
+{%- endmacro %}

@@ -23,19 +23,12 @@
         ({{ relation }}.company_id_source is null and {{ keeps_row }}) as _needs_company_id
 {%- endmacro %}
 
-{#- The body of every verdict model's `resolved` CTE: the rows of `cleaned` (a CTE)
-    with the company_id the resolver wrote to the resolution table filled in where the
-    override layers left none. The resolution table has one row per distinct identity
-    (plan code, name, source id); NULLs match NULLs. -#}
-{% macro select_company_resolved(cleaned, resolution_relation) -%}
-    select
-        {{ cleaned }}.*,
-        coalesce({{ cleaned }}.company_id, resolution.company_id) as resolved_company_id,
-        coalesce({{ cleaned }}.company_id_source, resolution.company_id_source) as resolved_company_id_source
-    from {{ cleaned }}
-    left join {{ resolution_relation }} as resolution
-        on {{ cleaned }}._needs_company_id
-        and coalesce({{ cleaned }}._identity_plan_code, '') = coalesce(resolution._identity_plan_code, '')
-        and coalesce({{ cleaned }}._identity_name, '') = coalesce(resolution._identity_name, '')
-        and coalesce({{ cleaned }}._identity_source_id, '') = coalesce(resolution._identity_source_id, '')
+{#- The join of a verdict model's cleaned rows to the resolution (one row per distinct
+    identity: plan code, name, source id; NULLs match NULLs), for the rows the override
+    layers left without a company_id. -#}
+{% macro identity_matches(cleaned, resolution) -%}
+    {{ cleaned }}._needs_company_id
+        and coalesce({{ cleaned }}._identity_plan_code, '') = coalesce({{ resolution }}._identity_plan_code, '')
+        and coalesce({{ cleaned }}._identity_name, '') = coalesce({{ resolution }}._identity_name, '')
+        and coalesce({{ cleaned }}._identity_source_id, '') = coalesce({{ resolution }}._identity_source_id, '')
 {%- endmacro %}

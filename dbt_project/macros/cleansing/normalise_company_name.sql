@@ -39,16 +39,16 @@
     {%- set alternation = markers | join('|') -%}
     (select
         case
-            when step0.raw is null then ''
-            when upper(btrim(step0.raw)) in ({{ "'" ~ (rules.protected_names | join("', '")) ~ "'" }})
-                then upper(btrim(step0.raw))
-            when btrim(step0.raw) in ({{ "'" ~ (rules.invalid_placeholders | join("', '")) ~ "'" }}) then ''
+            when step0.raw_text is null then ''
+            when upper(btrim(step0.raw_text)) in ({{ "'" ~ (rules.protected_names | join("', '")) ~ "'" }})
+                then upper(btrim(step0.raw_text))
+            when btrim(step0.raw_text) in ({{ "'" ~ (rules.invalid_placeholders | join("', '")) ~ "'" }}) then ''
             else step11.s
         end
-     from (select ({{ expr }})::text as raw limit all offset 0) as step0
+     from (select ({{ expr }})::text as raw_text limit all offset 0) as step0
      -- 3. all whitespace, 4. decorative characters
      cross join lateral (
-        select translate(regexp_replace(step0.raw, '[[:space:]\u00a0\u3000\ufeff]+', '', 'g'), '「」『』"', '') as s
+        select translate(regexp_replace(step0.raw_text, '[[:space:]\u00a0\u3000\ufeff]+', '', 'g'), '「」『』"', '') as s
         limit all offset 0
      ) as step4
      -- 5. one leading bracket group
@@ -94,29 +94,4 @@
     stores and keys N(N(raw)); twice keeps temp ids identical to the original's). -#}
 {% macro customer_name(expr) -%}
     nullif({{ normalise_company_name(normalise_company_name(expr)) }}, '')
-{%- endmacro %}
-
-{#- The body of every int_*_names model: the distinct non-null values of `column` in
-    `relation` (raw_name) and their stored, normalised form (客户名称). -#}
-{% macro distinct_names_normalised(relation, column) -%}
-with
-
-source_names as (
-
-    select distinct {{ adapter.quote(column) }} as raw_name
-    from {{ relation }}
-    where {{ adapter.quote(column) }} is not null
-
-),
-
-names_normalised as (
-
-    select
-        source_names.raw_name,
-        {{ customer_name('source_names.raw_name') }} as "客户名称"
-    from source_names
-
-)
-
-select * from names_normalised
 {%- endmacro %}

@@ -20,17 +20,17 @@
      from (
         select
             case
-                when length(matched.g[1]) = 2
-                    then (case when matched.g[1]::int < 50 then 2000 else 1900 end) + matched.g[1]::int
-                else matched.g[1]::int
+                when length(month_match.g[1]) = 2
+                    then (case when month_match.g[1]::int < 50 then 2000 else 1900 end) + month_match.g[1]::int
+                else month_match.g[1]::int
             end as y,
-            matched.g[2]::int as m,
-            coalesce(matched.g[3]::int, 1) as d
+            month_match.g[2]::int as m,
+            coalesce(month_match.g[3]::int, 1) as d
         from (
             select {{ month_parts('cleaned.t') }} as g
             from (select normalize(btrim(({{ expr }})::text), nfkc) as t limit all offset 0) as cleaned
             limit all offset 0  -- never pulled up: g is named five times below, and each would be
-        ) as matched  -- the whole regular-expression cascade again
+        ) as month_match  -- the whole regular-expression cascade again
         limit all offset 0
      ) as parts)
     end
@@ -59,4 +59,13 @@
         or {{ date_expr }} > current_date
         {%- endif %}
     ))
+{%- endmacro %}
+
+{#- §3.2 step 5: a ledger's event date (中标日期 / 流失日期) by §0.3; NULL when it falls
+    outside 2000–2030 (a date in the future is kept: a mandate may start next month). -#}
+{% macro parse_event_date(column) -%}
+    case
+        when not {{ date_out_of_range(parse_month_date(column), allow_future=true) }}
+            then {{ parse_month_date(column) }}
+    end
 {%- endmacro %}

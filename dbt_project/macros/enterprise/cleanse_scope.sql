@@ -43,8 +43,8 @@
 {% macro cleansing_status(columns) -%}
     (select
         case
-            when failures.fields = '{}'::jsonb then jsonb_build_object('status', 'cleansed')
-            else jsonb_build_object('status', 'partial', 'failed', failures.fields)
+            when failures.failed_fields = '{}'::jsonb then jsonb_build_object('status', 'cleansed')
+            else jsonb_build_object('status', 'partial', 'failed', failures.failed_fields)
         end::json
      from (
         select jsonb_strip_nulls(jsonb_build_object(
@@ -54,6 +54,6 @@
                 when {{ column }} is null and not {{ is_unstated(column ~ '__text') }} then {{ column }}__text
             end{{ "," if not loop.last }}
             {%- endfor %}
-        )) as fields
+        )) as failed_fields
      ) as failures)
 {%- endmacro %}

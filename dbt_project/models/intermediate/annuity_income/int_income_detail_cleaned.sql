@@ -9,6 +9,31 @@ income_detail as (
 
 ),
 
+plan_code_corrections as (
+
+    select "原计划代码", "计划代码" from {{ ref('plan_code_corrections') }}
+
+),
+
+plan_code_defaults as (
+
+    select "计划类型", "计划代码" from {{ ref('plan_code_defaults') }}
+
+),
+
+portfolio_defaults as (  -- only these two plan types have a default portfolio (§0.8.3)
+
+    select "计划类型", "组合代码" from {{ ref('default_portfolio_code') }}
+    where "计划类型" in ('集合计划', '单一计划')
+
+),
+
+qtan003_business_types as (
+
+    select "业务类型" from {{ ref('portfolio_qtan003_business_types') }}
+
+),
+
 branches as (
 
     select "机构名称", "机构代码" from {{ ref('company_branch') }}
@@ -33,9 +58,29 @@ names_normalised as (
 
 ),
 
+-- §0.8: plan-code corrections, then the default of the 计划类型; the sheet's portfolio
+-- code, else QTAN003 for 职年 business types, else the default of the 计划类型
 codes_defaulted as (
 
-    {{ select_annuity_codes_defaulted('income_detail') }}
+    select
+        income_detail.*,
+        coalesce(
+            plan_code_corrections."计划代码", income_detail."计划代码", plan_code_defaults."计划代码"
+        ) as defaulted_plan_code,
+        coalesce(
+            income_detail."组合代码",
+            case when qtan003_business_types."业务类型" is not null then 'QTAN003' end,
+            portfolio_defaults."组合代码"
+        ) as defaulted_portfolio_code
+    from income_detail
+    left join plan_code_corrections
+        on income_detail."计划代码" = plan_code_corrections."原计划代码"
+    left join plan_code_defaults
+        on income_detail."计划类型" = plan_code_defaults."计划类型"
+    left join portfolio_defaults
+        on income_detail."计划类型" = portfolio_defaults."计划类型"
+    left join qtan003_business_types
+        on income_detail."业务类型" = qtan003_business_types."业务类型"
 
 ),
 

@@ -16,9 +16,21 @@ cleaned as (
 
 ),
 
+resolution as (
+
+    select * from {{ ref('stg_annuity_income__company_resolution') }}
+
+),
+
 resolved as (
 
-    {{ select_company_resolved('cleaned', ref('stg_annuity_income__company_resolution')) }}
+    select
+        cleaned.*,
+        coalesce(cleaned.company_id, resolution.company_id) as resolved_company_id,
+        coalesce(cleaned.company_id_source, resolution.company_id_source) as resolved_company_id_source
+    from cleaned
+    left join resolution
+        on {{ identity_matches('cleaned', 'resolution') }}
 
 ),
 

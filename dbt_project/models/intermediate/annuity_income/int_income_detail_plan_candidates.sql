@@ -5,7 +5,8 @@ with
 
 published as (
 
-    {{ published_rows(ref('int_income_detail_company_resolved')) }}
+    select * from {{ ref('int_income_detail_company_resolved') }}
+    where {{ is_published() }}
 
 ),
 

@@ -48,8 +48,7 @@ published as (
         "税"::numeric(18, 4) as "税",
         {{ published_lineage_columns() }}
     from resolved
-    where _drop_reason is null
-        and _reject_reason is null
+    where {{ is_published() }}
 
 )
 

@@ -65,8 +65,7 @@ published as (
         company_id::varchar(50) as company_id,
         {{ published_lineage_columns() }}
     from resolved
-    where _drop_reason is null
-        and _reject_reason is null
+    where {{ is_published() }}
 
 )
 

@@ -34,8 +34,7 @@ published as (
         validation_warnings::jsonb as validation_warnings,
         {{ published_lineage_columns(timestamps=false) }}
     from checked
-    where _drop_reason is null
-        and _reject_reason is null
+    where {{ is_published() }}
 
 )
 

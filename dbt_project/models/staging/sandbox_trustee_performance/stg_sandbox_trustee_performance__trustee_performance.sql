@@ -31,12 +31,14 @@ typed as (
 
     select
         {{ staged_lineage_columns() }}
-        case
-            when year_text ~ '^[0-9]{4}$' and month_text ~ '^[0-9]{1,2}$'
-                and year_text::int between 2000 and 2030 and month_text::int between 1 and 12
-                then make_date(year_text::int, month_text::int, 1)
-            else {{ parse_month_date('report_period') }}
-        end as report_date,
+        coalesce(
+            case
+                when year_text ~ '^[0-9]{4}$' and month_text ~ '^[0-9]{1,2}$'
+                    and year_text::int between 2000 and 2030 and month_text::int between 1 and 12
+                    then make_date(year_text::int, month_text::int, 1)
+            end,
+            {{ parse_month_date('report_period') }}
+        ) as report_date,
         coalesce("年" || '/' || "月", report_period) as report_date__raw,
         upper(regexp_replace(btrim("计划代码"), '[-_[:space:]]', '', 'g')) as plan_code,
         upper(regexp_replace(btrim("公司代码"), '[-_[:space:]]', '', 'g')) as company_code,
