@@ -429,7 +429,7 @@ def _write_resolution(work: Connection, schema: str, resolved: dict[Identity, tu
     table = f'"{schema}".company_resolution'
     with connect(work) as pg, pg.cursor() as cur:
         cur.execute(f'create schema if not exists "{schema}"')
-        # emptied, not dropped: dbt's view stg_*_company_resolution depends on it
+        # emptied, not dropped: dbt's view stg_<domain>__company_resolution depends on it
         cur.execute(
             f"create table if not exists {table} (_identity_plan_code text, _identity_name text, "
             "_identity_source_id text, company_id text not null, company_id_source text not null, "

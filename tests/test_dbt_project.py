@@ -84,7 +84,7 @@ def test_sources_are_read_only_in_staging(manifest):
 
 def test_staging_models_are_named_and_filed_after_their_source(manifest):
     """The dbt Labs structure guide: one staging model per source table, named
-    stg_<source>__<table> and kept in staging/<source>/."""
+    stg_<source>__<table> and kept in staging/<source>/ beside _<source>__sources.yml."""
     findings = []
     for model in _models(manifest):
         if _layer(model) != "staging":
@@ -97,31 +97,44 @@ def test_staging_models_are_named_and_filed_after_their_source(manifest):
         path = f"models/staging/{source}/stg_{source}__{table}.sql"
         if model["original_file_path"] != path:
             findings.append(f"{model['original_file_path']} should be {path}")
+    for source in manifest["sources"].values():
+        name = source["source_name"]
+        if source["original_file_path"] != f"models/staging/{name}/_{name}__sources.yml":
+            findings.append(f"source {name} is declared in {source['original_file_path']}")
     assert findings == []
 
 
-IMPORT = re.compile(r"\bfrom\s+\{\{\s*(ref|source)\(([^)]*)\)\s*\}\}")
+IMPORT = re.compile(r"\{\{\s*(ref|source)\(([^)]*)\)\s*\}\}")
+CTE = re.compile(r"^(\w+) as (?:materialized )?\([^\n]*\n(.*?)^\)", re.MULTILINE | re.DOTALL)
+IMPORT_CTE = re.compile(r"select\s.+\sfrom\s+\{\{[^}]*\}\}(\s+where\s.+)?", re.DOTALL)
 
 
 def _imported(model: dict[str, Any], manifest: dict[str, Any]) -> set[str]:
-    """The unique ids a model's SQL names in `from {{ ref(..) }}` / `from {{ source(..) }}`."""
+    """The unique ids of what a model's SQL reads in an import CTE: one whose body is
+    `select … from {{ ref(..) }}` or `{{ source(..) }}`, at most with a `where`; no join,
+    no aggregate. Jinja comments are not code."""
     nodes = manifest["nodes"].items()
     by_name = {(n["name"],): uid for uid, n in nodes if n["resource_type"] in ("model", "seed")}
     by_name |= {(s["source_name"], s["name"]): uid for uid, s in manifest["sources"].items()}
-    return {
-        by_name.get(tuple(arg.strip(" '\"") for arg in args.split(",")), f"? {args}")
-        for _, args in IMPORT.findall(model["raw_code"])
-    }
+    code = re.sub(r"\{#.*?#\}", "", model["raw_code"], flags=re.DOTALL)
+    imported = set()
+    for _, body in CTE.findall(code):
+        body, calls = body.strip(), IMPORT.findall(body)
+        if len(calls) == 1 and IMPORT_CTE.fullmatch(body) and not re.search(r"\b(join|group by)\b", body):
+            args = calls[0][1]
+            imported.add(by_name.get(tuple(arg.strip(" '\"") for arg in args.split(",")), f"? {args}"))
+    return imported
 
 
 def test_every_model_imports_what_it_reads_in_its_own_sql(manifest):
     """jaffle-shop's import CTEs: each ref and source a model depends on is selected from in
-    the model's own SQL, not inside a macro, so the docs' code view and sqlfluff see the
-    whole model. Macros are column- and select-level rules over the CTEs a model names."""
+    an import CTE of the model's own SQL, not inside a macro or a later step, so the docs'
+    code view and sqlfluff see the whole model. Macros are column- and select-level rules
+    over the CTEs a model names."""
     findings = []
     for model in _models(manifest):
         parents, imported = set(model["depends_on"]["nodes"]), _imported(model, manifest)
-        findings += [f"{model['name']} reads {p} only through a macro" for p in sorted(parents - imported)]
+        findings += [f"{model['name']} reads {p} outside an import CTE" for p in sorted(parents - imported)]
     assert findings == []
 
 
@@ -256,10 +269,43 @@ def _renamed(text: str, renames: list[tuple[str, str]]) -> str:
     return text
 
 
+def _twin_signature(
+    model: dict[str, Any], tests: list[dict[str, Any]], renames: list[tuple[str, str]]
+) -> Any:
+    """What a model's yml gives it, renamed: its contract's columns and its data tests."""
+    columns = [[name, column["data_type"]] for name, column in model["columns"].items()]
+    tested = [
+        [
+            test["test_metadata"]["name"],
+            test.get("column_name"),
+            test["config"]["severity"],
+            test["config"].get("where"),
+            sorted(test["config"]["tags"]),
+            test["test_metadata"]["kwargs"],
+        ]
+        for test in tests
+    ]
+    return [
+        sorted(_renamed(json.dumps(item, ensure_ascii=False, sort_keys=True), renames) for item in items)
+        for items in (columns, tested)
+    ]
+
+
 @pytest.mark.parametrize("pattern, renames", TWINS, ids=["ledgers", "annuity"])
-def test_twin_models_of_two_domains_stay_the_same_sql(pattern, renames):
-    originals = [p for p in (DBT_PROJECT_DIR / "models").rglob("*.sql") if re.search(pattern, p.stem)]
+def test_twin_models_of_two_domains_stay_the_same(manifest, pattern, renames):
+    models = {n["name"]: n for n in _models(manifest)}
+    tests: dict[str, list[dict[str, Any]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
+            tests.setdefault(node["attached_node"], []).append(node)
+    originals = [p for p in models if re.search(pattern, p)]
     assert len(originals) >= 4
-    for path in originals:
-        twin = Path(_renamed(str(path), renames))
-        assert twin.read_text(encoding="utf-8") == _renamed(path.read_text(encoding="utf-8"), renames), twin
+    for name in originals:
+        original, twin = models[name], models[_renamed(name, renames)]
+        path = DBT_PROJECT_DIR / original["original_file_path"]
+        assert twin["original_file_path"] == _renamed(original["original_file_path"], renames)
+        assert twin["raw_code"] == _renamed(original["raw_code"], renames), twin["name"]
+        assert _twin_signature(original, tests.get(original["unique_id"], []), renames) == _twin_signature(
+            twin, tests.get(twin["unique_id"], []), []
+        ), twin["name"]
+        assert path.is_file()

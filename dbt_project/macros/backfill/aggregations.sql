@@ -34,9 +34,3 @@
 {% macro backfill_count_distinct(column) -%}
     count(distinct nullif(btrim({{ column }}::text), ''))::integer
 {%- endmacro %}
-
-{#- True for a verdict row that is published: neither dropped nor rejected. The back-fill
-    candidates read only such rows. -#}
-{% macro is_published() -%}
-    _drop_reason is null and _reject_reason is null
-{%- endmacro %}

@@ -1,3 +1,9 @@
+{#- True for a verdict row that is published: neither dropped nor rejected. The marts and
+    the back-fill candidates read only such rows. -#}
+{% macro is_published() -%}
+    _drop_reason is null and _reject_reason is null
+{%- endmacro %}
+
 {#- `when … then array[column, value, reason]` branches of a verdict model's reject
     CASE, shared by every domain. -#}
 

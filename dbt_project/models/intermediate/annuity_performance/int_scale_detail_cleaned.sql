@@ -23,7 +23,7 @@ plan_code_defaults as (
 
 ),
 
-portfolio_defaults as (  -- only these two plan types have a default portfolio (§0.8.3)
+portfolio_defaults as (
 
     select "计划类型", "组合代码" from {{ ref('default_portfolio_code') }}
     where "计划类型" in ('集合计划', '单一计划')
@@ -60,20 +60,16 @@ names_normalised as (
 
 ),
 
--- §0.8: plan-code corrections, then the default of the 计划类型; the sheet's portfolio
--- code, else QTAN003 for 职年 business types, else the default of the 计划类型
-codes_defaulted as (
+codes_defaulted as (  -- §0.8
 
     select
         scale_detail.*,
-        coalesce(
-            plan_code_corrections."计划代码", scale_detail."计划代码", plan_code_defaults."计划代码"
-        ) as defaulted_plan_code,
-        coalesce(
-            scale_detail."组合代码",
-            case when qtan003_business_types."业务类型" is not null then 'QTAN003' end,
-            portfolio_defaults."组合代码"
-        ) as defaulted_portfolio_code
+        {{ annuity_plan_code(
+            'plan_code_corrections."计划代码"', 'scale_detail."计划代码"', 'plan_code_defaults."计划代码"'
+        ) }} as defaulted_plan_code,
+        {{ annuity_portfolio_code(
+            'scale_detail."组合代码"', 'qtan003_business_types."业务类型"', 'portfolio_defaults."组合代码"'
+        ) }} as defaulted_portfolio_code
     from scale_detail
     left join plan_code_corrections
         on scale_detail."计划代码" = plan_code_corrections."原计划代码"

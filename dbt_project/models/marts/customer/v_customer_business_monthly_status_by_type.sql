@@ -4,6 +4,18 @@
 
 with
 
+award_ledger as (
+
+    select * from {{ ref('award_ledger') }}
+
+),
+
+loss_ledger as (
+
+    select * from {{ ref('loss_ledger') }}
+
+),
+
 awards as (
 
     select
@@ -11,7 +23,7 @@ awards as (
         "业务类型",
         count(*) as award_count,
         count(distinct company_id) as award_companies
-    from {{ ref('award_ledger') }}
+    from award_ledger
     group by "上报月份", "业务类型"
 
 ),
@@ -23,7 +35,7 @@ losses as (
         "业务类型",
         count(*) as loss_count,
         count(distinct company_id) as loss_companies
-    from {{ ref('loss_ledger') }}
+    from loss_ledger
     group by "上报月份", "业务类型"
 
 ),
