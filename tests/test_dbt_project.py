@@ -196,11 +196,17 @@ def _has_key_test(tests: list[dict[str, Any]]) -> bool:
     return bool(unique & not_null)
 
 
-def test_every_model_and_seed_has_a_key_test(manifest):
+def _tests_by_node(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The generic data tests attached to each model or seed, by its unique id."""
     tests: dict[str, list[dict[str, Any]]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
             tests.setdefault(node["attached_node"], []).append(node)
+    return tests
+
+
+def test_every_model_and_seed_has_a_key_test(manifest):
+    tests = _tests_by_node(manifest)
     keyless = [
         node["name"]
         for node in manifest["nodes"].values()
@@ -293,19 +299,13 @@ def _twin_signature(
 
 @pytest.mark.parametrize("pattern, renames", TWINS, ids=["ledgers", "annuity"])
 def test_twin_models_of_two_domains_stay_the_same(manifest, pattern, renames):
-    models = {n["name"]: n for n in _models(manifest)}
-    tests: dict[str, list[dict[str, Any]]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
-            tests.setdefault(node["attached_node"], []).append(node)
-    originals = [p for p in models if re.search(pattern, p)]
+    models, tests = {n["name"]: n for n in _models(manifest)}, _tests_by_node(manifest)
+    originals = [name for name in models if re.search(pattern, name)]
     assert len(originals) >= 4
     for name in originals:
         original, twin = models[name], models[_renamed(name, renames)]
-        path = DBT_PROJECT_DIR / original["original_file_path"]
         assert twin["original_file_path"] == _renamed(original["original_file_path"], renames)
         assert twin["raw_code"] == _renamed(original["raw_code"], renames), twin["name"]
         assert _twin_signature(original, tests.get(original["unique_id"], []), renames) == _twin_signature(
             twin, tests.get(twin["unique_id"], []), []
         ), twin["name"]
-        assert path.is_file()
