@@ -789,12 +789,23 @@ class _Engine:
 
     def _publish(self, domain: Domain, outcome: DomainResult, variables: dict[str, Any]) -> None:
         """The mart (one delete+insert transaction), then the views over it. A view over
-        two marts cannot be built before both exist: that is a note, not a failure, since
-        the mart is published by then."""
+        two marts is left out until the other mart exists (the other domain builds it):
+        a note. A view that fails all the same is a note too, since the mart is published
+        by then."""
         from loader.transform import DbtFailed
-        from loader.warehouse import shared_lock
+        from loader.warehouse import existing_relations, shared_lock
 
-        publish = ("--select", f"{domain.dbt.mart}+", "--exclude", "test_type:unit", "tag:published")
+        waiting = []
+        for view, parents in sorted(self.dbt().models_after(domain.dbt.mart).items()):
+            missing = sorted(set(parents) - existing_relations(self.conn(), parents))
+            if missing:
+                waiting.append(view)
+                outcome.notes.append(
+                    f"{view} not built yet: it also reads {', '.join(missing)}, which is not there "
+                    "yet; the domain that publishes it builds the view"
+                )
+        excluded = ("test_type:unit", "tag:published", *waiting)
+        publish = ("--select", f"{domain.dbt.mart}+", "--exclude", *excluded)
         try:
             with shared_lock(self.conn()):  # the views over several marts are shared
                 nodes = self._run_dbt(outcome, "build", *publish, variables=variables)
@@ -805,9 +816,10 @@ class _Engine:
             outcome.provenance["model_checksums"] = {
                 n.name: n.checksum for n in exc.results if n.kind == "model" and n.status == "success"
             }
-            names = ", ".join(sorted({f.name for f in exc.failures}))
             outcome.notes.append(
-                f"{names} not built yet (it needs tables not loaded yet); run the other domain"
+                "the month is published, but "
+                + "; ".join(f"{f.kind} {f.name} failed: {f.message}" for f in exc.failures)
+                + f"; see the dbt log in {self.dbt().log_path}"
             )
 
 

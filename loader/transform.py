@@ -196,6 +196,22 @@ class Dbt:
         ]
         return sorted(found, key=lambda item: item[1]["order"])
 
+    def models_after(self, mart: str) -> dict[str, list[str]]:
+        """The models built on `mart` (its children, e.g. the status view over both
+        ledgers), each with the relations of its other model parents."""
+        if self.manifest is None:
+            self._parse()
+        nodes, mart_id = self.manifest.nodes, f"model.wdh.{mart}"
+        return {
+            child.name: sorted(
+                f"{nodes[parent].schema}.{nodes[parent].alias}"
+                for parent in child.depends_on.nodes
+                if parent.startswith("model.") and parent != mart_id
+            )
+            for child in nodes.values()
+            if child.resource_type == "model" and mart_id in child.depends_on.nodes
+        }
+
     def _invoke(self, runner: Any, command: str, *args: str, result: bool = False) -> Any:
         argv = [
             command,

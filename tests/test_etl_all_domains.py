@@ -77,6 +77,24 @@ def test_status_view_counts_awards_and_losses(database, first_run):
     assert (awards, losses, net) == (award_rows, loss_rows, award_rows - loss_rows)
 
 
+def test_the_status_view_waits_for_the_other_ledger_without_an_error(database, first_run):
+    """In a new warehouse the award ledger publishes first: the view over both ledgers is
+    left out of its build (a note, no dbt error) and the loss domain builds it."""
+    nodes = dict(
+        query(
+            database,
+            "select domain, dbt_nodes from wdh_meta.run_domains "
+            "where run_id = (select run_id from wdh_meta.runs order by started_at limit 1)",
+        )
+    )
+    view = "v_customer_business_monthly_status_by_type"
+    award = {node["name"]: node["status"] for node in nodes["annual_award"]}
+    loss = {node["name"]: node["status"] for node in nodes["annual_loss"]}
+    assert award["award_ledger"] == "success" and view not in award
+    assert "error" not in award.values()
+    assert loss[view] == "success"
+
+
 def test_rerun_of_all_domains_only_improves_company_ids(database, env, workdir, first_run):
     """What the cache learned in the first run (the ledgers' own ids, back-flowed after
     the annuity domains ran) may turn temporary ids into real ones; nothing else changes,
