@@ -23,11 +23,17 @@
         ({{ relation }}.company_id_source is null and {{ keeps_row }}) as _needs_company_id
 {%- endmacro %}
 
-{#- The join of a verdict model's cleaned rows to the resolution (one row per distinct
-    identity: plan code, name, source id; NULLs match NULLs), for the rows the override
-    layers left without a company_id. -#}
-{% macro identity_matches(cleaned, resolution) -%}
-    {{ cleaned }}._needs_company_id
+{#- The `resolved` step of every verdict model: the rows of the CTE `cleaned` with the
+    company_id of the CTE `resolution` (one row per distinct identity: plan code, name,
+    source id; NULLs match NULLs) filled in where the override layers left none. -#}
+{% macro select_company_resolved(cleaned, resolution) -%}
+    select
+        {{ cleaned }}.*,
+        coalesce({{ cleaned }}.company_id, {{ resolution }}.company_id) as resolved_company_id,
+        coalesce({{ cleaned }}.company_id_source, {{ resolution }}.company_id_source) as resolved_company_id_source
+    from {{ cleaned }}
+    left join {{ resolution }}
+        on {{ cleaned }}._needs_company_id
         and coalesce({{ cleaned }}._identity_plan_code, '') = coalesce({{ resolution }}._identity_plan_code, '')
         and coalesce({{ cleaned }}._identity_name, '') = coalesce({{ resolution }}._identity_name, '')
         and coalesce({{ cleaned }}._identity_source_id, '') = coalesce({{ resolution }}._identity_source_id, '')

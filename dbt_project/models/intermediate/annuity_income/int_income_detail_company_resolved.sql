@@ -24,13 +24,7 @@ resolution as (
 
 resolved as (
 
-    select
-        cleaned.*,
-        coalesce(cleaned.company_id, resolution.company_id) as resolved_company_id,
-        coalesce(cleaned.company_id_source, resolution.company_id_source) as resolved_company_id_source
-    from cleaned
-    left join resolution
-        on {{ identity_matches('cleaned', 'resolution') }}
+    {{ select_company_resolved('cleaned', 'resolution') }}
 
 ),
 
